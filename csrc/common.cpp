@@ -1,0 +1,300 @@
+#include "common.hpp"
+
+#include <atomic>
+#include <cstdlib>
+#include <cstring>
+#include <limits>
+#include <string>
+
+#include "dispatch.hpp"
+
+namespace kama {
+
+// ---- memory owned by result arrays -------------------------------------------------------
+
+namespace {
+std::atomic<Py_ssize_t> live_count{0};
+constexpr const char* buffer_capsule_name = "kama.buffer";
+
+void capsule_free(PyObject* capsule) {
+    free_buffer(PyCapsule_GetPointer(capsule, buffer_capsule_name));
+}
+}  // namespace
+
+void* alloc_buffer(std::size_t count, std::size_t itemsize) noexcept {
+    if (itemsize && count > static_cast<std::size_t>(PY_SSIZE_T_MAX) / itemsize) return nullptr;
+    void* p = nullptr;
+    const std::size_t bytes = count * itemsize;
+    if (posix_memalign(&p, 64, bytes != 0 ? bytes : 64) != 0) return nullptr;
+    live_count.fetch_add(1, std::memory_order_relaxed);
+    return p;
+}
+
+void free_buffer(void* data) noexcept {
+    if (!data) return;
+    std::free(data);
+    live_count.fetch_sub(1, std::memory_order_relaxed);
+}
+
+Py_ssize_t live_buffers() noexcept { return live_count.load(std::memory_order_relaxed); }
+
+PyObject* wrap_buffer(void* data, int nd, const npy_intp* dims, int typenum) {
+    PyObject* capsule = PyCapsule_New(data, buffer_capsule_name, capsule_free);
+    if (!capsule) {
+        free_buffer(data);
+        return nullptr;
+    }
+    PyObject* arr = PyArray_NewFromDescr(&PyArray_Type, PyArray_DescrFromType(typenum), nd,
+                                         const_cast<npy_intp*>(dims), nullptr, data,
+                                         NPY_ARRAY_CARRAY, nullptr);
+    if (!arr) {
+        Py_DECREF(capsule);  // frees data
+        return nullptr;
+    }
+    // Steals the capsule, also on failure.
+    if (PyArray_SetBaseObject(reinterpret_cast<PyArrayObject*>(arr), capsule) < 0) {
+        Py_DECREF(arr);
+        return nullptr;
+    }
+    return arr;
+}
+
+// ---- arguments -----------------------------------------------------------------------------
+
+bool arg_parser::parse(PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames, PyObject** out) {
+    if (!interned) {
+        int n = 0;
+        while (names[n]) ++n;
+        PyObject** table = new (std::nothrow) PyObject*[n];
+        if (!table) {
+            PyErr_NoMemory();
+            return false;
+        }
+        for (int i = 0; i < n; ++i) {
+            table[i] = PyUnicode_InternFromString(names[i]);
+            if (!table[i]) {
+                while (i--) Py_DECREF(table[i]);
+                delete[] table;
+                return false;
+            }
+        }
+        count = n;
+        interned = table;
+    }
+    for (int i = 0; i < count; ++i) out[i] = nullptr;
+    if (nargs > max_positional) {
+        PyErr_Format(PyExc_TypeError, "%s takes at most %d positional arguments (%zd given)",
+                     fname, max_positional, nargs);
+        return false;
+    }
+    for (Py_ssize_t i = 0; i < nargs; ++i) out[i] = args[i];
+    if (kwnames) {
+        Py_ssize_t nkw = PyTuple_Size(kwnames);
+        for (Py_ssize_t k = 0; k < nkw; ++k) {
+            PyObject* key = PyTuple_GetItem(kwnames, k);
+            int j = 0;
+            while (j < count && interned[j] != key) ++j;  // interned: usually a pointer match
+            if (j == count) {
+                for (j = 0; j < count; ++j) {
+                    int eq = PyUnicode_Compare(key, interned[j]);
+                    if (eq == 0) break;
+                    if (eq == -1 && PyErr_Occurred()) return false;
+                }
+            }
+            if (j == count) {
+                PyErr_Format(PyExc_TypeError, "%s got an unexpected keyword argument '%U'", fname, key);
+                return false;
+            }
+            if (out[j]) {
+                PyErr_Format(PyExc_TypeError, "%s got multiple values for argument '%s'", fname, names[j]);
+                return false;
+            }
+            out[j] = args[nargs + k];
+        }
+    }
+    for (int i = 0; i < required; ++i) {
+        if (!out[i]) {
+            PyErr_Format(PyExc_TypeError, "%s missing required argument '%s' (pos %d)", fname,
+                         names[i], i + 1);
+            return false;
+        }
+    }
+    return true;
+}
+
+bool as_ssize(PyObject* obj, const char* what, Py_ssize_t* value) {
+    if (PyFloat_Check(obj) || !PyIndex_Check(obj)) {
+        PyErr_Format(PyExc_TypeError, "%s must be an integer, not %s", what, Py_TYPE(obj)->tp_name);
+        return false;
+    }
+    py_ptr index(PyNumber_Index(obj));
+    if (!index) return false;
+    int overflow = 0;
+    long long v = PyLong_AsLongLongAndOverflow(index.get(), &overflow);
+    if (v == -1 && PyErr_Occurred()) return false;
+    if (overflow > 0 || v > PY_SSIZE_T_MAX) v = PY_SSIZE_T_MAX;
+    if (overflow < 0 || v < PY_SSIZE_T_MIN) v = PY_SSIZE_T_MIN;
+    *value = static_cast<Py_ssize_t>(v);
+    return true;
+}
+
+bool parse_smoothing(const char* fname, PyObject* fast, PyObject* slow, params_t* prm) {
+    Py_ssize_t f = 2, s = 30;
+    if (fast && !as_ssize(fast, "fast", &f)) return false;
+    if (slow && !as_ssize(slow, "slow", &s)) return false;
+    if (f < 1) {
+        PyErr_Format(PyExc_ValueError, "%s: Invalid fast: fast = %zd (must be >= 1)", fname, f);
+        return false;
+    }
+    if (s < 1) {
+        PyErr_Format(PyExc_ValueError, "%s: Invalid slow: slow = %zd (must be >= 1)", fname, s);
+        return false;
+    }
+    prm->fsc = 2.0 / (static_cast<double>(f) + 1.0);
+    prm->ssc = 2.0 / (static_cast<double>(s) + 1.0);
+    return true;
+}
+
+bool parse_compat(const char* fname, PyObject* obj, compat_t* compat) {
+    *compat = compat_t::vectorta;
+    if (!obj) return true;
+    if (!PyUnicode_Check(obj)) {
+        PyErr_Format(PyExc_TypeError, "%s: compat must be a str, not %s", fname, Py_TYPE(obj)->tp_name);
+        return false;
+    }
+    if (PyUnicode_CompareWithASCIIString(obj, "vectorta") == 0) return true;
+    if (PyUnicode_CompareWithASCIIString(obj, "talib") == 0) {
+        *compat = compat_t::talib;
+        return true;
+    }
+    PyErr_Format(PyExc_ValueError, "%s: Invalid compat: %R (expected 'vectorta' or 'talib')", fname, obj);
+    return false;
+}
+
+namespace {
+kernel_fn default_kernel = kama_f64_scalar;
+
+// Resolves a kernel name to a runnable kernel or sets ValueError.
+bool resolve_kernel(const char* name, const char* source, kernel_fn* fn) {
+    if (std::strcmp(name, "auto") == 0) {
+        *fn = kernel_info(best_kernel()).fn;
+        return true;
+    }
+    kernel_id id;
+    if (!kernel_from_name(name, &id)) {
+        PyErr_Format(PyExc_ValueError, "Unknown kernel%s: '%s'; valid kernels: %s", source, name,
+                     kernel_names_for_error());
+        return false;
+    }
+    std::string why = kernel_unusable_reason(id);
+    if (!why.empty()) {
+        PyErr_Format(PyExc_ValueError, "kernel%s '%s' cannot run: %s", source, name, why.c_str());
+        return false;
+    }
+    *fn = kernel_info(id).fn;
+    return true;
+}
+}  // namespace
+
+bool parse_kernel(PyObject* obj, kernel_fn* fn) {
+    if (!obj || obj == Py_None) {
+        *fn = default_kernel;
+        return true;
+    }
+    if (!PyUnicode_Check(obj)) {
+        PyErr_Format(PyExc_TypeError, "kernel must be a str or None, not %s", Py_TYPE(obj)->tp_name);
+        return false;
+    }
+    const char* name = PyUnicode_AsUTF8(obj);
+    return name && resolve_kernel(name, "", fn);
+}
+
+bool set_default_kernel_from_env() {
+    const char* env = std::getenv("KAMA_KERNEL");
+    if (!env || !*env) {
+        default_kernel = kernel_info(best_kernel()).fn;
+        return true;
+    }
+    return resolve_kernel(env, " (from KAMA_KERNEL)", &default_kernel);
+}
+
+// ---- arrays ----------------------------------------------------------------------------------
+
+PyArrayObject* as_f64_vector(PyObject* data, const char* fname) {
+    if (PyArray_Check(data)) {
+        auto* a = reinterpret_cast<PyArrayObject*>(data);
+        if (PyArray_NDIM(a) == 1 && PyArray_TYPE(a) == NPY_DOUBLE && PyArray_ISCARRAY_RO(a) &&
+            PyArray_ISNOTSWAPPED(a)) {
+            Py_INCREF(data);
+            return a;
+        }
+    }
+    py_ptr any(PyArray_FromAny(data, nullptr, 0, 0, 0, nullptr));
+    if (!any) return nullptr;
+    auto* a = reinterpret_cast<PyArrayObject*>(any.get());
+    const char kind = PyArray_DESCR(a)->kind;
+    const bool numeric = kind == 'b' || kind == 'i' || kind == 'u' || kind == 'f';
+    if (!numeric && kind != 'O') {
+        PyErr_Format(PyExc_TypeError, "%s: data must be real numbers, got an array of dtype %R",
+                     fname, reinterpret_cast<PyObject*>(PyArray_DESCR(a)));
+        return nullptr;
+    }
+    if (PyArray_NDIM(a) != 1) {
+        if (PyArray_NDIM(a) == 0) {
+            PyErr_Format(PyExc_TypeError, "%s: data must be a 1-D sequence of numbers, not %s",
+                         fname, Py_TYPE(data)->tp_name);
+        } else {
+            PyErr_Format(PyExc_ValueError, "%s: data must be 1-D, got %d dimensions", fname,
+                         PyArray_NDIM(a));
+        }
+        return nullptr;
+    }
+    PyObject* vec = PyArray_FromArray(a, PyArray_DescrFromType(NPY_DOUBLE),
+                                      NPY_ARRAY_CARRAY_RO | NPY_ARRAY_FORCECAST);
+    if (!vec && kind == 'O' &&
+        (PyErr_ExceptionMatches(PyExc_ValueError) || PyErr_ExceptionMatches(PyExc_TypeError))) {
+        PyErr_Clear();
+        PyErr_Format(PyExc_TypeError, "%s: data must be real numbers; an element could not be "
+                     "converted to float", fname);
+    }
+    return reinterpret_cast<PyArrayObject*>(vec);
+}
+
+data_error check_series(std::size_t n, std::size_t first, Py_ssize_t period, compat_t compat) noexcept {
+    if (n == 0) return data_error::empty;
+    if (first >= n) return data_error::all_nan;
+    if (period < 1) return data_error::invalid_period;
+    if (compat == compat_t::vectorta) {
+        const auto p = static_cast<std::size_t>(period);
+        if (p > n) return data_error::invalid_period;
+        if (n - first < p + 1) return data_error::not_enough;
+    }
+    return data_error::none;
+}
+
+void raise_data_error(data_error e, const char* fname, std::size_t n, std::size_t first,
+                      Py_ssize_t period) {
+    switch (e) {
+        case data_error::none:
+            break;
+        case data_error::empty:
+            PyErr_Format(PyExc_ValueError, "%s: Input data slice is empty.", fname);
+            break;
+        case data_error::all_nan:
+            PyErr_Format(PyExc_ValueError, "%s: All values are NaN.", fname);
+            break;
+        case data_error::invalid_period:
+            PyErr_Format(PyExc_ValueError, "%s: Invalid period: period = %zd, data length = %zu",
+                         fname, period, n);
+            break;
+        case data_error::not_enough:
+            PyErr_Format(PyExc_ValueError, "%s: Not enough valid data: needed = %zu, valid = %zu",
+                         fname, static_cast<std::size_t>(period) + 1, n - first);
+            break;
+        case data_error::no_memory:
+            PyErr_NoMemory();
+            break;
+    }
+}
+
+}  // namespace kama

@@ -1,0 +1,101 @@
+#include "dispatch.hpp"
+
+#include <cpuid.h>
+
+#include <cstdint>
+#include <cstring>
+
+namespace kama {
+namespace {
+
+std::uint64_t read_xcr0() noexcept {
+    std::uint32_t eax, edx;
+    __asm__ volatile("xgetbv" : "=a"(eax), "=d"(edx) : "c"(0));
+    return (static_cast<std::uint64_t>(edx) << 32) | eax;
+}
+
+cpu_features_t detect() noexcept {
+    cpu_features_t f;
+    unsigned eax, ebx, ecx, edx;
+    if (!__get_cpuid(1, &eax, &ebx, &ecx, &edx)) return f;
+    const bool osxsave = ecx & bit_OSXSAVE;
+    f.fma = ecx & bit_FMA;
+    if (osxsave) {
+        std::uint64_t xcr0 = read_xcr0();
+        f.os_avx = (xcr0 & 0x6) == 0x6;       // XMM and YMM state
+        f.os_avx512 = (xcr0 & 0xE6) == 0xE6;  // plus opmask, ZMM_Hi256, Hi16_ZMM
+    }
+    if (__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx)) {
+        f.avx2 = ebx & bit_AVX2;
+        f.avx512f = ebx & bit_AVX512F;
+        f.avx512dq = ebx & bit_AVX512DQ;
+        f.avx512bw = ebx & bit_AVX512BW;
+        f.avx512vl = ebx & bit_AVX512VL;
+    }
+    return f;
+}
+
+// Filled serial-first; SIMD entries stay empty until their kernels are built.
+const kernel_entry table[k_count] = {
+    {"scalar", kama_f64_scalar},
+    {"avx2", nullptr},
+    {"avx512", nullptr},
+};
+
+}  // namespace
+
+const cpu_features_t& cpu_features() noexcept {
+    static const cpu_features_t features = detect();
+    return features;
+}
+
+const kernel_entry& kernel_info(kernel_id id) noexcept { return table[id]; }
+
+std::string kernel_unusable_reason(kernel_id id) {
+    const cpu_features_t& f = cpu_features();
+    std::string missing;
+    auto need = [&missing](bool have, const char* what) {
+        if (!have) missing += missing.empty() ? what : std::string(", ") + what;
+    };
+    if (id == k_avx2) {
+        need(f.avx2, "AVX2");
+        need(f.fma, "FMA");
+        need(f.os_avx, "OS support for AVX state (XGETBV)");
+    } else if (id == k_avx512) {
+        need(f.avx512f, "AVX-512F");
+        need(f.avx512dq, "AVX-512DQ");
+        need(f.avx512vl, "AVX-512VL");
+        need(f.os_avx512, "OS support for AVX-512 state (XGETBV)");
+    }
+    if (!missing.empty()) return "this machine lacks " + missing;
+    if (!table[id].fn) return "it is not built into this version of kama";
+    return "";
+}
+
+bool kernel_from_name(const char* name, kernel_id* id) noexcept {
+    static const struct {
+        const char* name;
+        kernel_id id;
+    } names[] = {{"scalar", k_scalar},       {"avx2", k_avx2},       {"avx512", k_avx512},
+                 {"scalar_batch", k_scalar}, {"avx2_batch", k_avx2}, {"avx512_batch", k_avx512}};
+    for (const auto& n : names) {
+        if (std::strcmp(n.name, name) == 0) {
+            *id = n.id;
+            return true;
+        }
+    }
+    return false;
+}
+
+const char* kernel_names_for_error() noexcept {
+    return "'auto', 'scalar', 'avx2', 'avx512', 'scalar_batch', 'avx2_batch', 'avx512_batch'";
+}
+
+kernel_id best_kernel() noexcept {
+    for (int id = k_count - 1; id > k_scalar; --id) {
+        if (kernel_unusable_reason(static_cast<kernel_id>(id)).empty()) return static_cast<kernel_id>(id);
+    }
+    return k_scalar;
+}
+
+}  // namespace kama

@@ -1,0 +1,183 @@
+// kama_batch(): one series, many periods; rows of a (rows, n) array.
+#include <cstdint>
+#include <vector>
+
+#include "common.hpp"
+
+namespace kama {
+
+extern const char kama_batch_doc[] =
+    "kama_batch(data, period_range=(30, 30, 0), kernel=None, *, periods=None, fast=2, slow=30, "
+    "compat='vectorta')\n"
+    "--\n\n"
+    "KAMA of one series for many periods.\n\n"
+    "period_range=(start, end, step): step == 0 or start == end gives one row; otherwise rows\n"
+    "go from start towards end by step, end included when reached (start > end descends, as\n"
+    "in VectorTA). periods=[...] gives the rows in the order given instead.\n\n"
+    "Returns {'values': float64 array (rows, len(data)), 'periods': int64 array (rows,)}; row k\n"
+    "equals kama(data, periods[k], ...).\n\n"
+    ">>> import kama\n"
+    ">>> kama.kama_batch([1.0, 2.0, 3.0, 2.0, 4.0], (1, 3, 1))['periods'].tolist()\n"
+    "[1, 2, 3]\n";
+
+namespace {
+
+const char* const batch_names[] = {"data", "period_range", "kernel", "periods", "fast", "slow",
+                                   "compat", nullptr};
+arg_parser batch_args{"kama_batch()", batch_names, 3, 1};
+
+bool invalid_range(const char* detail) {
+    PyErr_Format(PyExc_ValueError, "kama_batch: Invalid range: %s", detail);
+    return false;
+}
+
+// Expands (start, end, step) into periods, VectorTA's way.
+bool periods_from_range(PyObject* range, std::vector<Py_ssize_t>* periods) {
+    if (!PySequence_Check(range) || PyUnicode_Check(range)) {
+        PyErr_Format(PyExc_TypeError, "kama_batch: period_range must be a (start, end, step) "
+                     "tuple, not %s", Py_TYPE(range)->tp_name);
+        return false;
+    }
+    Py_ssize_t len = PySequence_Size(range);
+    if (len < 0) return false;
+    if (len != 3) {
+        PyErr_Format(PyExc_TypeError, "kama_batch: period_range must have 3 items "
+                     "(start, end, step), got %zd", len);
+        return false;
+    }
+    Py_ssize_t v[3];
+    const char* what[3] = {"period_range start", "period_range end", "period_range step"};
+    for (int k = 0; k < 3; ++k) {
+        py_ptr item(PySequence_GetItem(range, k));
+        if (!item || !as_ssize(item.get(), what[k], &v[k])) return false;
+    }
+    const Py_ssize_t start = v[0], end = v[1], step = v[2];
+    if (step < 0) return invalid_range("step must be >= 0");
+    if (step == 0 || start == end) {
+        periods->assign(1, start);
+        return true;
+    }
+    // Count the rows before storing any, so that a huge range fails as MemoryError up front.
+    const std::size_t span = start < end ? static_cast<std::size_t>(end) - static_cast<std::size_t>(start)
+                                         : static_cast<std::size_t>(start) - static_cast<std::size_t>(end);
+    const std::size_t rows = span / static_cast<std::size_t>(step) + 1;
+    if (rows > static_cast<std::size_t>(PY_SSIZE_T_MAX) / sizeof(double)) {
+        PyErr_NoMemory();
+        return false;
+    }
+    try {
+        periods->resize(rows);
+    } catch (const std::bad_alloc&) {
+        PyErr_NoMemory();
+        return false;
+    }
+    for (std::size_t k = 0; k < rows; ++k) {
+        const auto offset = static_cast<Py_ssize_t>(k) * step;
+        (*periods)[k] = start < end ? start + offset : start - offset;
+    }
+    return true;
+}
+
+bool periods_from_list(PyObject* list, std::vector<Py_ssize_t>* periods) {
+    py_ptr iter(PyObject_GetIter(list));
+    if (!iter) {
+        PyErr_Clear();
+        PyErr_Format(PyExc_TypeError, "kama_batch: periods must be a sequence of integers, not %s",
+                     Py_TYPE(list)->tp_name);
+        return false;
+    }
+    while (py_ptr item{PyIter_Next(iter.get())}) {
+        Py_ssize_t p;
+        if (!as_ssize(item.get(), "each of periods", &p)) return false;
+        try {
+            periods->push_back(p);
+        } catch (const std::bad_alloc&) {
+            PyErr_NoMemory();
+            return false;
+        }
+    }
+    if (PyErr_Occurred()) return false;
+    if (periods->empty()) return invalid_range("periods is empty");
+    return true;
+}
+
+}  // namespace
+
+PyObject* py_kama_batch(PyObject*, PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames) {
+    PyObject* a[7];
+    if (!batch_args.parse(args, nargs, kwnames, a)) return nullptr;
+    PyObject* range = a[1];
+    PyObject* list = a[3] == Py_None ? nullptr : a[3];
+    if (range == Py_None) range = nullptr;
+    if (range && list) {
+        PyErr_SetString(PyExc_TypeError, "kama_batch: give period_range or periods, not both");
+        return nullptr;
+    }
+    std::vector<Py_ssize_t> periods;
+    if (list) {
+        if (!periods_from_list(list, &periods)) return nullptr;
+    } else if (range) {
+        if (!periods_from_range(range, &periods)) return nullptr;
+    } else {
+        periods.assign(1, 30);
+    }
+    kernel_fn kernel;
+    if (!parse_kernel(a[2], &kernel)) return nullptr;
+    params_t prm;
+    if (!parse_smoothing("kama_batch", a[4], a[5], &prm) ||
+        !parse_compat("kama_batch", a[6], &prm.compat))
+        return nullptr;
+    py_ptr xobj(reinterpret_cast<PyObject*>(as_f64_vector(a[0], "kama_batch")));
+    if (!xobj) return nullptr;
+    auto* xarr = reinterpret_cast<PyArrayObject*>(xobj.get());
+    const auto n = static_cast<std::size_t>(PyArray_DIM(xarr, 0));
+    const auto* x = static_cast<const double*>(PyArray_DATA(xarr));
+    const std::size_t rows = periods.size();
+
+    double* values = nullptr;
+    std::int64_t* labels = nullptr;
+    std::size_t first = 0, bad_row = 0;
+    data_error err = data_error::none;
+    {
+        gil_release nogil;
+        first = first_valid(x, n);
+        for (std::size_t k = 0; k < rows && err == data_error::none; ++k) {
+            err = check_series(n, first, periods[k], prm.compat);
+            bad_row = k;
+        }
+        if (err == data_error::none) {
+            // rows * n must not wrap; alloc_buffer refuses a byte count past PY_SSIZE_T_MAX.
+            const bool fits = n == 0 || rows <= static_cast<std::size_t>(PY_SSIZE_T_MAX) / n;
+            values = fits ? static_cast<double*>(alloc_buffer(rows * n)) : nullptr;
+            labels = static_cast<std::int64_t*>(alloc_buffer(rows, sizeof(std::int64_t)));
+            if (!values || !labels) err = data_error::no_memory;
+        }
+        for (std::size_t k = 0; k < rows && err == data_error::none; ++k) {
+            prm.period = static_cast<std::size_t>(periods[k]);
+            labels[k] = periods[k];
+            if (kernel(x, n, first, prm, values + k * n) != status_t::ok) err = data_error::no_memory;
+        }
+    }
+    if (err != data_error::none) {
+        free_buffer(values);
+        free_buffer(labels);
+        raise_data_error(err, "kama_batch", n, first, periods[bad_row]);
+        return nullptr;
+    }
+    const npy_intp vdims[2] = {static_cast<npy_intp>(rows), static_cast<npy_intp>(n)};
+    const npy_intp ldims[1] = {static_cast<npy_intp>(rows)};
+    py_ptr vals(wrap_buffer(values, 2, vdims));
+    if (!vals) {
+        free_buffer(labels);
+        return nullptr;
+    }
+    py_ptr labs(wrap_buffer(labels, 1, ldims, NPY_INT64));
+    if (!labs) return nullptr;
+    py_ptr result(PyDict_New());
+    if (!result || PyDict_SetItemString(result.get(), "values", vals.get()) < 0 ||
+        PyDict_SetItemString(result.get(), "periods", labs.get()) < 0)
+        return nullptr;
+    return result.release();
+}
+
+}  // namespace kama

@@ -1,0 +1,336 @@
+// KamaStream: KAMA bar by bar, bit for bit the scalar kernel's result.
+//
+// Every computation runs with the GIL released, so a per-object mutex keeps two threads from
+// updating one stream at once; it is always taken after the GIL is let go (or while holding it
+// only for short reads), so the two locks never wait on each other in a cycle.
+#include <cmath>
+#include <cstring>
+#include <mutex>
+
+#include "common.hpp"
+
+namespace kama {
+namespace {
+
+struct StreamObject {
+    PyObject_HEAD
+    stream_t state;
+    Py_ssize_t fast, slow;
+    std::mutex* lock;
+};
+
+inline StreamObject* as_stream(PyObject* self) { return reinterpret_cast<StreamObject*>(self); }
+
+const char stream_doc[] =
+    "KamaStream(period=30, *, fast=2, slow=30, compat='vectorta')\n"
+    "--\n\n"
+    "KAMA one bar at a time, equal bit for bit to kama(..., kernel='scalar') over the same bars.\n\n"
+    "update(value) returns None during the warm-up, then the new KAMA value. Leading NaNs are\n"
+    "skipped; a NaN after the first value propagates, as in kama().\n\n"
+    ">>> import kama\n"
+    ">>> s = kama.KamaStream(2)\n"
+    ">>> [s.update(v) for v in (1.0, 2.0, 3.0)]\n"
+    "[None, None, 3.0]\n";
+
+PyObject* to_output(bool ready, double value) {
+    if (!ready) Py_RETURN_NONE;
+    return PyFloat_FromDouble(value);
+}
+
+bool init_state(StreamObject* self, Py_ssize_t period, PyObject* fast, PyObject* slow,
+                PyObject* compat) {
+    if (period < 1) {
+        PyErr_Format(PyExc_ValueError, "KamaStream: Invalid period: period = %zd", period);
+        return false;
+    }
+    params_t prm;
+    if (!parse_smoothing("KamaStream", fast, slow, &prm) || !parse_compat("KamaStream", compat, &prm.compat))
+        return false;
+    prm.period = static_cast<std::size_t>(period);
+    if (static_cast<std::size_t>(period) > PY_SSIZE_T_MAX / (2 * sizeof(double))) {
+        PyErr_NoMemory();
+        return false;
+    }
+    stream_t fresh;
+    if (!stream_init(fresh, prm)) {
+        PyErr_NoMemory();
+        return false;
+    }
+    stream_free(self->state);
+    self->state = fresh;
+    self->fast = 2;
+    self->slow = 30;
+    if (fast) as_ssize(fast, "fast", &self->fast);
+    if (slow) as_ssize(slow, "slow", &self->slow);
+    return true;
+}
+
+const char* const new_names[] = {"period", "fast", "slow", "compat", nullptr};
+arg_parser new_args{"KamaStream()", new_names, 1, 0};
+
+PyObject* stream_new(PyTypeObject* type, PyObject* args, PyObject* kwargs) {
+    // tp_new receives a tuple and a dict; flatten them for the FASTCALL parser.
+    Py_ssize_t nargs = PyTuple_Size(args);
+    Py_ssize_t nkw = kwargs ? PyDict_Size(kwargs) : 0;
+    if (nargs > 1) {
+        PyErr_Format(PyExc_TypeError, "KamaStream() takes at most 1 positional argument (%zd given)", nargs);
+        return nullptr;
+    }
+    PyObject* flat[5];
+    py_ptr kwnames(nkw ? PyTuple_New(nkw) : nullptr);
+    if (nkw && !kwnames) return nullptr;
+    for (Py_ssize_t i = 0; i < nargs; ++i) flat[i] = PyTuple_GetItem(args, i);
+    if (nkw) {
+        if (nkw > 4) {
+            PyErr_SetString(PyExc_TypeError, "KamaStream() got too many keyword arguments");
+            return nullptr;
+        }
+        Py_ssize_t pos = 0, k = 0;
+        PyObject *key, *value;
+        while (PyDict_Next(kwargs, &pos, &key, &value)) {
+            Py_INCREF(key);
+            PyTuple_SetItem(kwnames.get(), k, key);
+            flat[nargs + k++] = value;
+        }
+    }
+    PyObject* a[4];
+    if (!new_args.parse(flat, nargs, kwnames.get(), a)) return nullptr;
+    Py_ssize_t period = 30;
+    if (a[0] && !as_ssize(a[0], "period", &period)) return nullptr;
+
+    auto* self = reinterpret_cast<StreamObject*>(PyType_GenericAlloc(type, 0));
+    if (!self) return nullptr;
+    self->state.ring = self->state.blocks = nullptr;
+    self->lock = new (std::nothrow) std::mutex();
+    if (!self->lock) {
+        Py_DECREF(self);
+        return PyErr_NoMemory();
+    }
+    if (!init_state(self, period, a[1], a[2], a[3])) {
+        Py_DECREF(self);
+        return nullptr;
+    }
+    return reinterpret_cast<PyObject*>(self);
+}
+
+void stream_dealloc(PyObject* obj) {
+    StreamObject* self = as_stream(obj);
+    PyTypeObject* type = Py_TYPE(obj);
+    stream_free(self->state);
+    delete self->lock;
+    reinterpret_cast<freefunc>(PyType_GetSlot(type, Py_tp_free))(obj);
+    Py_DECREF(type);  // heap type instances hold a reference to their type
+}
+
+bool as_value(PyObject* obj, double* value) {
+    *value = PyFloat_AsDouble(obj);
+    return !(*value == -1.0 && PyErr_Occurred());
+}
+
+PyObject* stream_update_py(PyObject* obj, PyObject* arg) {
+    double value, result = 0.0;
+    if (!as_value(arg, &value)) return nullptr;
+    StreamObject* self = as_stream(obj);
+    bool ready;
+    {
+        gil_release nogil;
+        std::lock_guard<std::mutex> guard(*self->lock);
+        ready = stream_update(self->state, value, &result);
+    }
+    return to_output(ready, result);
+}
+
+PyObject* stream_peek_py(PyObject* obj, PyObject* arg) {
+    double value, result = 0.0;
+    if (!as_value(arg, &value)) return nullptr;
+    StreamObject* self = as_stream(obj);
+    bool ready;
+    {
+        gil_release nogil;
+        std::lock_guard<std::mutex> guard(*self->lock);
+        ready = stream_peek(self->state, value, &result);
+    }
+    return to_output(ready, result);
+}
+
+PyObject* stream_update_many_py(PyObject* obj, PyObject* arg) {
+    py_ptr xobj(reinterpret_cast<PyObject*>(as_f64_vector(arg, "KamaStream.update_many")));
+    if (!xobj) return nullptr;
+    auto* xarr = reinterpret_cast<PyArrayObject*>(xobj.get());
+    const auto n = static_cast<std::size_t>(PyArray_DIM(xarr, 0));
+    const auto* x = static_cast<const double*>(PyArray_DATA(xarr));
+    auto* y = static_cast<double*>(alloc_buffer(n));
+    if (!y) return PyErr_NoMemory();
+    StreamObject* self = as_stream(obj);
+    {
+        gil_release nogil;
+        std::lock_guard<std::mutex> guard(*self->lock);
+        stream_update_many(self->state, x, n, y);
+    }
+    const npy_intp dims[1] = {static_cast<npy_intp>(n)};
+    return wrap_buffer(y, 1, dims);
+}
+
+PyObject* stream_reset_py(PyObject* obj, PyObject*) {
+    StreamObject* self = as_stream(obj);
+    {
+        gil_release nogil;
+        std::lock_guard<std::mutex> guard(*self->lock);
+        stream_reset(self->state);
+    }
+    Py_RETURN_NONE;
+}
+
+PyObject* stream_copy_py(PyObject* obj, PyObject*) {
+    StreamObject* self = as_stream(obj);
+    auto* twin = reinterpret_cast<StreamObject*>(PyType_GenericAlloc(Py_TYPE(obj), 0));
+    if (!twin) return nullptr;
+    twin->state.ring = twin->state.blocks = nullptr;
+    twin->lock = new (std::nothrow) std::mutex();
+    bool ok = twin->lock != nullptr;
+    if (ok) {
+        gil_release nogil;
+        std::lock_guard<std::mutex> guard(*self->lock);
+        ok = stream_copy(twin->state, self->state);
+    }
+    if (!ok) {
+        Py_DECREF(twin);
+        return PyErr_NoMemory();
+    }
+    twin->fast = self->fast;
+    twin->slow = self->slow;
+    return reinterpret_cast<PyObject*>(twin);
+}
+
+PyObject* stream_deepcopy_py(PyObject* obj, PyObject*) { return stream_copy_py(obj, nullptr); }
+
+const char* compat_name(compat_t c) { return c == compat_t::talib ? "talib" : "vectorta"; }
+
+// Pickle: (type, (period,), state); the state carries the options and every buffer, so an
+// unpickled stream continues bit for bit.
+PyObject* stream_reduce_py(PyObject* obj, PyObject*) {
+    StreamObject* self = as_stream(obj);
+    std::lock_guard<std::mutex> guard(*self->lock);  // short copy; the GIL holder only waits on work in progress
+    const stream_t& s = self->state;
+    py_ptr buffers(PyBytes_FromStringAndSize(reinterpret_cast<const char*>(s.ring),
+                                             static_cast<Py_ssize_t>(2 * s.prm.period * sizeof(double))));
+    if (!buffers) return nullptr;
+    return Py_BuildValue("O(n)(nnsnnnndddO)", reinterpret_cast<PyObject*>(Py_TYPE(obj)),
+                         static_cast<Py_ssize_t>(s.prm.period), self->fast, self->slow,
+                         compat_name(s.prm.compat), static_cast<Py_ssize_t>(s.seen),
+                         static_cast<Py_ssize_t>(s.pos), static_cast<Py_ssize_t>(s.r),
+                         static_cast<Py_ssize_t>(s.prm.period), s.prefix, s.last, s.y,
+                         buffers.get());
+}
+
+PyObject* stream_setstate_py(PyObject* obj, PyObject* state) {
+    StreamObject* self = as_stream(obj);
+    PyObject *fast, *slow, *compat, *buffers;
+    Py_ssize_t seen, pos, r, period;
+    double prefix, last, y;
+    if (!PyTuple_Check(state) ||
+        !PyArg_ParseTuple(state, "OOUnnnnddd" "O!", &fast, &slow, &compat, &seen, &pos, &r, &period,
+                          &prefix, &last, &y, &PyBytes_Type, &buffers)) {
+        if (!PyErr_Occurred() || PyErr_ExceptionMatches(PyExc_TypeError)) {
+            PyErr_Clear();
+            PyErr_SetString(PyExc_ValueError, "KamaStream.__setstate__: malformed state");
+        }
+        return nullptr;
+    }
+    const auto p = static_cast<std::size_t>(period);
+    if (period < 1 || seen < 0 || static_cast<std::size_t>(seen) > p + 1 || pos < 0 ||
+        static_cast<std::size_t>(pos) >= p || r < 0 || static_cast<std::size_t>(r) >= p ||
+        PyBytes_Size(buffers) != static_cast<Py_ssize_t>(2 * p * sizeof(double))) {
+        PyErr_SetString(PyExc_ValueError, "KamaStream.__setstate__: inconsistent state");
+        return nullptr;
+    }
+    std::lock_guard<std::mutex> guard(*self->lock);
+    if (!init_state(self, period, fast, slow, compat)) return nullptr;
+    stream_t& s = self->state;
+    std::memcpy(s.ring, PyBytes_AsString(buffers), 2 * p * sizeof(double));
+    s.seen = static_cast<std::size_t>(seen);
+    s.pos = static_cast<std::size_t>(pos);
+    s.r = static_cast<std::size_t>(r);
+    s.prefix = prefix;
+    s.last = last;
+    s.y = y;
+    Py_RETURN_NONE;
+}
+
+PyObject* get_value(PyObject* obj, void*) {
+    StreamObject* self = as_stream(obj);
+    std::lock_guard<std::mutex> guard(*self->lock);
+    return to_output(stream_ready(self->state), self->state.y);
+}
+PyObject* get_ready(PyObject* obj, void*) {
+    StreamObject* self = as_stream(obj);
+    std::lock_guard<std::mutex> guard(*self->lock);
+    return PyBool_FromLong(stream_ready(self->state));
+}
+PyObject* get_period(PyObject* obj, void*) {
+    return PyLong_FromSize_t(as_stream(obj)->state.prm.period);
+}
+PyObject* get_fast(PyObject* obj, void*) { return PyLong_FromSsize_t(as_stream(obj)->fast); }
+PyObject* get_slow(PyObject* obj, void*) { return PyLong_FromSsize_t(as_stream(obj)->slow); }
+PyObject* get_compat(PyObject* obj, void*) {
+    return PyUnicode_FromString(compat_name(as_stream(obj)->state.prm.compat));
+}
+
+PyObject* stream_repr(PyObject* obj) {
+    StreamObject* self = as_stream(obj);
+    return PyUnicode_FromFormat("KamaStream(period=%zu, fast=%zd, slow=%zd, compat='%s')",
+                                self->state.prm.period, self->fast, self->slow,
+                                compat_name(self->state.prm.compat));
+}
+
+PyMethodDef stream_methods[] = {
+    {"update", stream_update_py, METH_O,
+     "update($self, value, /)\n--\n\nConsume one bar; None during warm-up, else the new value."},
+    {"update_many", stream_update_many_py, METH_O,
+     "update_many($self, values, /)\n--\n\nupdate() over an array; NaN during warm-up."},
+    {"peek", stream_peek_py, METH_O,
+     "peek($self, value, /)\n--\n\nWhat update(value) would return, leaving the state unchanged."},
+    {"reset", stream_reset_py, METH_NOARGS, "reset($self, /)\n--\n\nForget every bar seen."},
+    {"copy", stream_copy_py, METH_NOARGS, "copy($self, /)\n--\n\nAn independent copy of the stream."},
+    {"__copy__", stream_copy_py, METH_NOARGS, nullptr},
+    {"__deepcopy__", stream_deepcopy_py, METH_O, nullptr},
+    {"__reduce__", stream_reduce_py, METH_NOARGS, nullptr},
+    {"__setstate__", stream_setstate_py, METH_O, nullptr},
+    {nullptr, nullptr, 0, nullptr},
+};
+
+PyGetSetDef stream_getset[] = {
+    {"value", get_value, nullptr, "The last output, or None during warm-up.", nullptr},
+    {"ready", get_ready, nullptr, "True once update() has produced a value.", nullptr},
+    {"period", get_period, nullptr, "The efficiency-ratio window.", nullptr},
+    {"fast", get_fast, nullptr, "The fast smoothing period.", nullptr},
+    {"slow", get_slow, nullptr, "The slow smoothing period.", nullptr},
+    {"compat", get_compat, nullptr, "'vectorta' or 'talib'.", nullptr},
+    {nullptr, nullptr, nullptr, nullptr, nullptr},
+};
+
+PyType_Slot stream_slots[] = {
+    {Py_tp_doc, const_cast<char*>(stream_doc)},
+    {Py_tp_new, reinterpret_cast<void*>(stream_new)},
+    {Py_tp_dealloc, reinterpret_cast<void*>(stream_dealloc)},
+    {Py_tp_methods, stream_methods},
+    {Py_tp_getset, stream_getset},
+    {Py_tp_repr, reinterpret_cast<void*>(stream_repr)},
+    {0, nullptr},
+};
+
+PyType_Spec stream_spec = {
+    "kama.KamaStream",
+    sizeof(StreamObject),
+    0,
+    Py_TPFLAGS_DEFAULT,
+    stream_slots,
+};
+
+}  // namespace
+
+PyObject* make_stream_type(PyObject* module) {
+    return PyType_FromModuleAndSpec(module, &stream_spec, nullptr);
+}
+
+}  // namespace kama

@@ -1,0 +1,32 @@
+// The per-bar arithmetic of KAMA (SPEC §1), shared by every kernel and the stream so that the
+// formula lives in one place. Kept free of FMA contraction (-ffp-contract=off) so that the
+// stream and the scalar kernel round identically.
+#pragma once
+#include <cmath>
+
+#include "kernels.hpp"
+
+namespace kama {
+
+// Efficiency ratio from the signed p-step change R and the volatility S (sum of |moves|).
+template <compat_t C>
+inline double efficiency(double change, double volatility) noexcept {
+    if constexpr (C == compat_t::vectorta) {
+        return volatility == 0.0 ? 0.0 : std::fabs(change) / volatility;
+    } else {
+        // TA-Lib: ER = 1 on a rising-only or (near) flat window; S >= 0, so |S| < 1e-8 is S < 1e-8.
+        return (volatility <= change || volatility < 1e-8) ? 1.0 : std::fabs(change / volatility);
+    }
+}
+
+// Smoothing constant c = (ER * (fsc - ssc) + ssc)^2.
+inline double smoothing(double er, double diff, double ssc) noexcept {
+    double sc = er * diff + ssc;
+    return sc * sc;
+}
+
+// y_i = y_{i-1} + c (x_i - y_{i-1}), written as (1 - c) y + c x: one multiply-add on the
+// dependency chain instead of subtract, multiply, add.
+inline double advance(double y, double c, double x) noexcept { return (1.0 - c) * y + c * x; }
+
+}  // namespace kama

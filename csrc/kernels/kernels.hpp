@@ -1,0 +1,64 @@
+// Pure C++ kernels: pointers and lengths in, no Python objects. One file per ISA under
+// csrc/kernels/; this header is the contract they share with the bindings and the dispatcher.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+namespace kama {
+
+enum class compat_t : int { vectorta = 0, talib = 1 };
+
+struct params_t {
+    std::size_t period;  // >= 1
+    double fsc;          // fast smoothing constant, 2 / (fast + 1)
+    double ssc;          // slow smoothing constant, 2 / (slow + 1)
+    compat_t compat;
+};
+
+enum class status_t : int { ok = 0, no_memory = 1 };
+
+// Computes KAMA of x[0..n) into y[0..n). `first` is the index of the first non-NaN value
+// (first < n). The caller has validated the inputs for the mode (SPEC §5); in talib mode an
+// input too short for one output gives all NaN. Scratch memory is taken before y is
+// written, so a no_memory status leaves y untouched. x and y must not overlap.
+using kernel_fn = status_t (*)(const double* x, std::size_t n, std::size_t first,
+                               const params_t& prm, double* y);
+
+status_t kama_f64_scalar(const double* x, std::size_t n, std::size_t first,
+                         const params_t& prm, double* y);
+
+// Index of the first value that is not NaN, or n when there is none.
+std::size_t first_valid(const double* x, std::size_t n) noexcept;
+
+// ---------------------------------------------------------------------------------------------
+// Streaming state, one bar at a time. It runs the same arithmetic, in the same order, as
+// kama_f64_scalar, so a stream equals the scalar kernel bit for bit.
+struct stream_t {
+    params_t prm;
+    double* ring;      // last `period` prices; ring[pos] is x[i - period]
+    double* blocks;    // `period` slots: suffix sums of the last full block / raw moves of this one
+    std::size_t seen;  // values consumed since the first non-NaN, saturating at period + 1
+    std::size_t pos;   // ring position of the oldest price
+    std::size_t r;     // offset of the next output inside its block of `period` moves
+    double prefix;     // sum of the moves of the current block so far
+    double last;       // previous price
+    double y;          // previous output
+};
+
+// Allocates the buffers; false when memory is short (state left empty).
+bool stream_init(stream_t& s, const params_t& prm) noexcept;
+void stream_free(stream_t& s) noexcept;
+void stream_reset(stream_t& s) noexcept;
+bool stream_copy(stream_t& dst, const stream_t& src) noexcept;  // dst uninitialised
+inline bool stream_ready(const stream_t& s) noexcept {
+    return s.seen > s.prm.period || (s.prm.compat == compat_t::talib && s.prm.period == 1 && s.seen > 0);
+}
+
+// Consumes `value`; returns true and sets *out once an output exists (false in warm-up).
+bool stream_update(stream_t& s, double value, double* out) noexcept;
+// What stream_update would return, leaving the state unchanged.
+bool stream_peek(const stream_t& s, double value, double* out) noexcept;
+// update() over values[0..n); warm-up outputs are NaN.
+void stream_update_many(stream_t& s, const double* values, std::size_t n, double* out) noexcept;
+
+}  // namespace kama

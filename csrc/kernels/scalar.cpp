@@ -1,0 +1,237 @@
+// The scalar kernel: plain C++ that runs on any x86-64, and the streaming state machine that
+// repeats its arithmetic bar by bar.
+//
+// Volatility S_i is a sum of `period` absolute moves. A running sum (S += new - old) keeps the
+// rounding error of every move it ever saw, so one outlier tick spoils S for good. Instead the
+// moves are cut into blocks of `period`: the window of S_i is a suffix of one block plus a prefix
+// of the next, so S_i = suffix[r] + prefix(r), both sums of values still in the window. Nothing
+// is ever subtracted, and an outlier's error leaves S together with the outlier.
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <limits>
+#include <utility>
+#include <type_traits>
+
+#include "kama_math.hpp"
+#include "kernels.hpp"
+
+namespace kama {
+namespace {
+
+constexpr double nan_v = std::numeric_limits<double>::quiet_NaN();
+
+inline void fill_nan(double* y, std::size_t n) noexcept {
+    for (std::size_t i = 0; i < n; ++i) y[i] = nan_v;
+}
+
+// Turns raw moves blocks[0..p) into suffix sums: blocks[o] = moves o..p-1 of the block.
+inline void suffix_sums(double* blocks, std::size_t p) noexcept {
+    for (std::size_t o = p - 1; o-- > 0;) blocks[o] = blocks[o] + blocks[o + 1];
+}
+
+template <compat_t C>
+status_t run_scalar(const double* x, std::size_t n, std::size_t first, const params_t& prm,
+                    double* y) noexcept {
+    const std::size_t p = prm.period;
+    if constexpr (C == compat_t::talib) {
+        if (p == 1) {  // TA-Lib returns the input unchanged for period 1
+            fill_nan(y, first);
+            std::memcpy(y + first, x + first, (n - first) * sizeof(double));
+            return status_t::ok;
+        }
+    }
+    const std::size_t start = first + p;  // index of the first output
+    if (start >= n) {
+        fill_nan(y, n);
+        return status_t::ok;
+    }
+    // Suffix sums of the block in use and of the next one.
+    double* suffix = static_cast<double*>(std::malloc(2 * p * sizeof(double)));
+    if (!suffix) return status_t::no_memory;
+    double* next = suffix + p;
+
+    const double diff = prm.fsc - prm.ssc, ssc = prm.ssc;
+    fill_nan(y, start);
+    for (std::size_t o = 0; o < p; ++o) suffix[o] = std::fabs(x[first + o + 1] - x[first + o]);
+    suffix_sums(suffix, p);
+
+    // TA-Lib seeds with the price before the first output; VectorTA outputs the price itself.
+    double yv = x[start - 1];
+    if (C == compat_t::vectorta) {
+        yv = x[start];
+        y[start] = yv;
+    }
+    // Output i has the window of moves i-p+1..i: the suffix of its block from offset r, plus
+    // the first r moves of the next block (the running prefix). The next block's own suffix
+    // sums depend only on x, so they are built during this block, off the dependency chain.
+    for (std::size_t i = start; i < n; i += p) {
+        const bool has_next = n - i > p;  // output i + p exists, so the next block is complete
+        const std::size_t end = has_next ? i + p : n;
+        const double* xn = x + i;  // moves of the next block: |xn[o+1] - xn[o]|, o = 0..p-1
+        double prefix = 0.0, tail = 0.0;
+        for (std::size_t r = 0; i + r < end; ++r) {
+            const std::size_t k = i + r;
+            if (r > 0) prefix += std::fabs(x[k] - x[k - 1]);
+            if (has_next) {
+                const std::size_t o = p - 1 - r;
+                tail = std::fabs(xn[o + 1] - xn[o]) + tail;
+                next[o] = tail;
+            }
+            if (C == compat_t::vectorta && k == start) continue;  // the seed
+            const double volatility = suffix[r] + prefix;
+            const double c = smoothing(efficiency<C>(x[k] - x[k - p], volatility), diff, ssc);
+            yv = advance(yv, c, x[k]);
+            y[k] = yv;
+        }
+        std::swap(suffix, next);
+    }
+    std::free(suffix < next ? suffix : next);
+    return status_t::ok;
+}
+
+}  // namespace
+
+std::size_t first_valid(const double* x, std::size_t n) noexcept {
+    std::size_t i = 0;
+    while (i < n && std::isnan(x[i])) ++i;
+    return i;
+}
+
+status_t kama_f64_scalar(const double* x, std::size_t n, std::size_t first, const params_t& prm,
+                         double* y) {
+    return prm.compat == compat_t::talib ? run_scalar<compat_t::talib>(x, n, first, prm, y)
+                                         : run_scalar<compat_t::vectorta>(x, n, first, prm, y);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Stream
+
+bool stream_init(stream_t& s, const params_t& prm) noexcept {
+    s.prm = prm;
+    s.ring = static_cast<double*>(std::malloc(2 * prm.period * sizeof(double)));
+    s.blocks = s.ring ? s.ring + prm.period : nullptr;
+    if (!s.ring) return false;
+    stream_reset(s);
+    return true;
+}
+
+void stream_free(stream_t& s) noexcept {
+    std::free(s.ring);
+    s.ring = s.blocks = nullptr;
+}
+
+void stream_reset(stream_t& s) noexcept {
+    s.seen = s.pos = s.r = 0;
+    s.prefix = 0.0;
+    s.last = s.y = nan_v;
+    if (s.ring) std::memset(s.ring, 0, 2 * s.prm.period * sizeof(double));
+}
+
+bool stream_copy(stream_t& dst, const stream_t& src) noexcept {
+    if (!stream_init(dst, src.prm)) return false;
+    std::memcpy(dst.ring, src.ring, 2 * src.prm.period * sizeof(double));
+    dst.seen = src.seen;
+    dst.pos = src.pos;
+    dst.r = src.r;
+    dst.prefix = src.prefix;
+    dst.last = src.last;
+    dst.y = src.y;
+    return true;
+}
+
+namespace {
+
+// The output for `value` at an output bar (seen >= period), from the state before it.
+// With `commit`, the state advances exactly as the scalar kernel's loop does.
+template <bool commit>
+inline double stream_output(std::conditional_t<commit, stream_t&, const stream_t&> s,
+                            double value) noexcept {
+    const std::size_t p = s.prm.period;
+    const double move = std::fabs(value - s.last);
+    double volatility;
+    if (s.r == 0) {
+        if constexpr (commit) {
+            s.blocks[p - 1] = move;
+            suffix_sums(s.blocks, p);
+            s.prefix = 0.0;
+            volatility = s.blocks[0] + s.prefix;
+        } else {  // the same additions in the same order, without storing them
+            double acc = move;
+            for (std::size_t o = p - 1; o-- > 0;) acc = s.blocks[o] + acc;
+            volatility = acc + 0.0;
+        }
+    } else {
+        double prefix = s.prefix + move;
+        volatility = s.blocks[s.r] + prefix;
+        if constexpr (commit) {
+            s.prefix = prefix;
+            s.blocks[s.r - 1] = move;
+        }
+    }
+    double yv;
+    if (s.seen == p && s.prm.compat == compat_t::vectorta) {
+        yv = value;  // the seed
+    } else {
+        double prev = s.seen == p ? s.last : s.y;
+        double change = value - s.ring[s.pos];
+        double er = s.prm.compat == compat_t::talib
+                        ? efficiency<compat_t::talib>(change, volatility)
+                        : efficiency<compat_t::vectorta>(change, volatility);
+        yv = advance(prev, smoothing(er, s.prm.fsc - s.prm.ssc, s.prm.ssc), value);
+    }
+    if constexpr (commit) {
+        s.r = (s.r + 1 == p) ? 0 : s.r + 1;
+        s.ring[s.pos] = value;
+        s.pos = (s.pos + 1 == p) ? 0 : s.pos + 1;
+        s.last = value;
+        s.y = yv;
+        s.seen = p + 1;
+    }
+    return yv;
+}
+
+inline bool copies_input(const stream_t& s) noexcept {
+    return s.prm.compat == compat_t::talib && s.prm.period == 1;
+}
+
+}  // namespace
+
+bool stream_update(stream_t& s, double value, double* out) noexcept {
+    const std::size_t p = s.prm.period;
+    if (s.seen == 0 && std::isnan(value)) return false;  // leading NaNs are skipped
+    if (copies_input(s)) {
+        s.seen = 1;
+        s.y = s.last = value;
+        *out = value;
+        return true;
+    }
+    if (s.seen < p) {  // warm-up: the first block of moves and the ring fill up
+        if (s.seen > 0) s.blocks[s.seen - 1] = std::fabs(value - s.last);
+        s.ring[s.seen] = value;
+        s.last = value;
+        ++s.seen;
+        return false;
+    }
+    *out = stream_output<true>(s, value);
+    return true;
+}
+
+bool stream_peek(const stream_t& s, double value, double* out) noexcept {
+    if (s.seen == 0 && std::isnan(value)) return false;
+    if (copies_input(s)) {
+        *out = value;
+        return true;
+    }
+    if (s.seen < s.prm.period) return false;
+    *out = stream_output<false>(s, value);
+    return true;
+}
+
+void stream_update_many(stream_t& s, const double* values, std::size_t n, double* out) noexcept {
+    for (std::size_t i = 0; i < n; ++i) {
+        if (!stream_update(s, values[i], out + i)) out[i] = nan_v;
+    }
+}
+
+}  // namespace kama

@@ -1,0 +1,49 @@
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import kama
+
+ALL_KERNELS = ("scalar", "avx2", "avx512")
+DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "btcusd_4h_bitfinex.csv"
+
+
+def kernel_unusable(name):
+    """Why `name` cannot run here (the extension's own words), or None."""
+    if name in kama.kernels():
+        return None
+    try:
+        kama.kama([1.0, 2.0, 3.0], 1, kernel=name)
+    except ValueError as exc:
+        return str(exc)
+    return f"{name} runs but is not listed by kama.kernels()"
+
+
+@pytest.fixture(params=ALL_KERNELS, scope="session")
+def kernel(request):
+    why = kernel_unusable(request.param)
+    if why:
+        pytest.skip(why)
+    return request.param
+
+
+@pytest.fixture(params=["vectorta", "talib"], scope="session")
+def compat(request):
+    return request.param
+
+
+@pytest.fixture(scope="session")
+def btc_close():
+    if not DATA.exists():
+        pytest.skip(f"real data not present at {DATA}")
+    return np.loadtxt(DATA, delimiter=",", skiprows=1, usecols=2)
+
+
+def pytest_report_header(config):
+    return [
+        f"kama {kama.__version__} from {os.path.dirname(kama.__file__)}",
+        f"kernels usable here: {kama.kernels()}",
+        "cpu features: " + ", ".join(k for k, v in kama._kama.__cpu_features__.items() if v),
+    ]

@@ -1,0 +1,91 @@
+"""Pure-Python references for KAMA, written from ../shared/SPEC.md §1 and nothing else.
+
+- `kama_ref`: float arithmetic, the volatility summed afresh for every bar (no running sum),
+  so it carries no rounding history; handles NaN the way the contract says.
+- `kama_exact`: decimal arithmetic at 80 digits from the exact values of the input doubles:
+  the "exact" answer to compare accuracy against (inputs must be NaN-free after the leading
+  NaN run).
+"""
+from __future__ import annotations
+
+import math
+from decimal import Decimal, localcontext
+
+NAN = float("nan")
+
+
+def _first_valid(x):
+    for i, v in enumerate(x):
+        if not math.isnan(v):
+            return i
+    return len(x)
+
+
+def kama_ref(x, period, fast=2, slow=30, compat="vectorta"):
+    x = [float(v) for v in x]
+    n, p = len(x), period
+    y = [NAN] * n
+    f = _first_valid(x)
+    if f == n:
+        return y
+    fsc, ssc = 2.0 / (fast + 1), 2.0 / (slow + 1)
+    if compat == "talib" and p == 1:
+        y[f:] = x[f:]
+        return y
+    if f + p >= n:
+        return y
+    prev = x[f + p - 1]
+    for i in range(f + p, n):
+        s = sum(abs(x[j] - x[j - 1]) for j in range(i - p + 1, i + 1))
+        r = x[i] - x[i - p]
+        if compat == "vectorta":
+            if i == f + p:
+                y[i] = prev = x[i]
+                continue
+            er = 0.0 if s == 0 else abs(r) / s
+        else:
+            er = 1.0 if (s <= r or abs(s) < 1e-8) else abs(r / s)
+        c = (er * (fsc - ssc) + ssc) ** 2
+        prev = prev + c * (x[i] - prev)
+        y[i] = prev
+    return y
+
+
+def kama_exact(x, period, fast=2, slow=30, compat="vectorta"):
+    """KAMA in 80-digit decimal arithmetic; returns floats (NaN in the warm-up)."""
+    x = [float(v) for v in x]
+    n, p = len(x), period
+    f = _first_valid(x)
+    if any(math.isnan(v) for v in x[f:]):
+        raise ValueError("kama_exact takes NaN only in the leading run")
+    y = [NAN] * n
+    if f == n:
+        return y
+    with localcontext() as ctx:
+        ctx.prec = 80
+        d = [Decimal(v) for v in x]  # exact values of the doubles
+        fsc, ssc = Decimal(2) / (fast + 1), Decimal(2) / (slow + 1)
+        if compat == "talib" and p == 1:
+            y[f:] = x[f:]
+            return y
+        if f + p >= n:
+            return y
+        # Running sums are exact here: 80 digits hold every sum of these doubles.
+        s = sum((abs(d[j] - d[j - 1]) for j in range(f + 1, f + p + 1)), Decimal(0))
+        prev = d[f + p - 1]
+        for i in range(f + p, n):
+            if i > f + p:
+                s += abs(d[i] - d[i - 1]) - abs(d[i - p] - d[i - p - 1])
+            r = d[i] - d[i - p]
+            if compat == "vectorta":
+                if i == f + p:
+                    prev = d[i]
+                    y[i] = float(prev)
+                    continue
+                er = Decimal(0) if s == 0 else abs(r) / s
+            else:
+                er = Decimal(1) if (s <= r or abs(s) < Decimal("1e-8")) else abs(r / s)
+            c = (er * (fsc - ssc) + ssc) ** 2
+            prev = prev + c * (d[i] - prev)
+            y[i] = float(prev)
+    return y

@@ -18,7 +18,7 @@ extern const char kama_doc[] =
     "Returns a float64 array; NaN during the warm-up of `period` bars after the leading NaNs.\n\n"
     ">>> import kama\n"
     ">>> kama.kama([1.0, 2.0, 3.0, 2.0, 4.0], period=2).round(6).tolist()\n"
-    "[nan, nan, 3.0, 2.986111, 3.050733]\n";
+    "[nan, nan, 3.0, 2.995838, 3.066479]\n";
 
 namespace {
 

@@ -1,11 +1,20 @@
 """kama: Kaufman's Adaptive Moving Average, computed by a C++ core.
 
-    >>> import kama
-    >>> y = kama.kama([10.0, 11.0, 12.0, 11.5, 12.5, 13.0], period=3)
-    >>> bool(y[:3].tolist() == [y[0]] * 0 + y[:3].tolist())
-    True
+One series, many periods, or bar by bar:
 
-See kama.kama, kama.kama_batch and kama.KamaStream.
+>>> import numpy as np, kama
+>>> prices = 100 + np.cumsum(np.random.default_rng(0).standard_normal(500))
+>>> y = kama.kama(prices, 30)                      # NaN for the 30-bar warm-up
+>>> bool(np.isnan(y[:30]).all()) and bool(np.isfinite(y[30:]).all())
+True
+>>> sweep = kama.kama_batch(prices, (10, 40, 10))  # rows for periods 10, 20, 30, 40
+>>> np.array_equal(sweep["values"][2], y, equal_nan=True)
+True
+>>> stream = kama.KamaStream(30)
+>>> np.array_equal(stream.update_many(prices), y, equal_nan=True)  # bit for bit
+True
+
+compat="talib" gives TA-Lib's TA_KAMA; fast= and slow= set the smoothing constants.
 """
 from ._kama import KamaStream, kama, kama_batch, kernels
 

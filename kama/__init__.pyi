@@ -1,0 +1,58 @@
+from collections.abc import Iterable
+from typing import Any, Literal, TypedDict
+
+import numpy as np
+import numpy.typing as npt
+
+__version__: str
+
+Compat = Literal["vectorta", "talib"]
+Kernel = Literal["auto", "scalar", "avx2", "avx512", "scalar_batch", "avx2_batch", "avx512_batch"]
+
+class BatchResult(TypedDict):
+    values: npt.NDArray[np.float64]
+    periods: npt.NDArray[np.int64]
+
+def kama(
+    data: npt.ArrayLike,
+    period: int = 30,
+    kernel: Kernel | None = None,
+    *,
+    fast: int = 2,
+    slow: int = 30,
+    compat: Compat = "vectorta",
+    out: npt.NDArray[np.float64] | None = None,
+) -> npt.NDArray[np.float64]: ...
+def kama_batch(
+    data: npt.ArrayLike,
+    period_range: tuple[int, int, int] = (30, 30, 0),
+    kernel: Kernel | None = None,
+    *,
+    periods: Iterable[int] | None = None,
+    fast: int = 2,
+    slow: int = 30,
+    compat: Compat = "vectorta",
+) -> BatchResult: ...
+def kernels() -> list[str]: ...
+
+class KamaStream:
+    def __init__(self, period: int = 30, *, fast: int = 2, slow: int = 30, compat: Compat = "vectorta") -> None: ...
+    def update(self, value: float, /) -> float | None: ...
+    def update_many(self, values: npt.ArrayLike, /) -> npt.NDArray[np.float64]: ...
+    def peek(self, value: float, /) -> float | None: ...
+    def reset(self) -> None: ...
+    def copy(self) -> KamaStream: ...
+    def __copy__(self) -> KamaStream: ...
+    def __deepcopy__(self, memo: Any, /) -> KamaStream: ...
+    @property
+    def value(self) -> float | None: ...
+    @property
+    def ready(self) -> bool: ...
+    @property
+    def period(self) -> int: ...
+    @property
+    def fast(self) -> int: ...
+    @property
+    def slow(self) -> int: ...
+    @property
+    def compat(self) -> Compat: ...

@@ -1,0 +1,99 @@
+"""kama_batch(): every row equals the single-series call."""
+import numpy as np
+import pytest
+
+import kama
+
+X = 100 + np.cumsum(np.random.default_rng(21).standard_normal(500))
+
+
+def test_rows_equal_single_calls(kernel, compat):
+    res = kama.kama_batch(X, (2, 40, 3), kernel=kernel, compat=compat, fast=3, slow=25)
+    assert set(res) == {"values", "periods"}
+    values, periods = res["values"], res["periods"]
+    assert values.dtype == np.float64 and values.shape == (len(periods), len(X))
+    assert periods.dtype == np.int64
+    assert periods.tolist() == list(range(2, 41, 3))
+    for row, p in zip(values, periods):
+        np.testing.assert_array_equal(row, kama.kama(X, int(p), kernel=kernel, compat=compat, fast=3, slow=25))
+
+
+@pytest.mark.parametrize(
+    "period_range, want",
+    [
+        ((30, 30, 0), [30]),
+        ((5, 9, 0), [5]),
+        ((7, 7, 3), [7]),
+        ((3, 8, 2), [3, 5, 7]),
+        ((3, 9, 2), [3, 5, 7, 9]),
+        ((3, 5, 10), [3]),
+        ((7, 3, 2), [7, 5, 3]),  # VectorTA walks down when start > end
+        ([2, 4, 1], [2, 3, 4]),
+    ],
+)
+def test_period_range(period_range, want):
+    assert kama.kama_batch(X, period_range)["periods"].tolist() == want
+
+
+def test_period_range_matches_vector_ta():
+    vector_ta = pytest.importorskip("vector_ta")
+    for pr in [(3, 8, 2), (7, 3, 2), (5, 5, 0), (2, 30, 7)]:
+        ours, theirs = kama.kama_batch(X, pr), vector_ta.kama_batch(X, pr)
+        assert ours["periods"].tolist() == theirs["periods"].tolist()
+        np.testing.assert_allclose(ours["values"], theirs["values"], rtol=0, atol=1e-12 * np.abs(X).max())
+
+
+def test_periods_list_keeps_order():
+    res = kama.kama_batch(X, periods=[30, 2, 14, 2])
+    assert res["periods"].tolist() == [30, 2, 14, 2]
+    np.testing.assert_array_equal(res["values"][1], kama.kama(X, 2))
+    np.testing.assert_array_equal(res["values"][3], kama.kama(X, 2))
+    np.testing.assert_array_equal(kama.kama_batch(X, periods=np.array([5, 6]))["values"][1], kama.kama(X, 6))
+
+
+def test_default_is_period_30():
+    res = kama.kama_batch(X)
+    assert res["periods"].tolist() == [30]
+    np.testing.assert_array_equal(res["values"][0], kama.kama(X, 30))
+
+
+def test_talib_mode_long_periods_are_nan_rows():
+    res = kama.kama_batch(X[:20], periods=[5, 50], compat="talib")
+    assert np.isnan(res["values"][1]).all()
+    np.testing.assert_array_equal(res["values"][0], kama.kama(X[:20], 5, compat="talib"))
+
+
+@pytest.mark.parametrize(
+    "args, kwargs, exc, message",
+    [
+        (([],), {}, ValueError, "Input data slice is empty"),
+        (([np.nan] * 4, (2, 3, 1)), {}, ValueError, "All values are NaN"),
+        ((X, (0, 3, 1)), {}, ValueError, "Invalid period"),
+        ((X, (-3, 3, 1)), {}, ValueError, "Invalid period"),
+        ((X, (600, 700, 100)), {}, ValueError, "Invalid period"),
+        ((X, (400, 600, 100)), {}, ValueError, "Not enough valid data: needed = 501"),
+        ((X[:10], (5, 10, 5)), {}, ValueError, "Not enough valid data"),
+        ((X, (3, 8, -1)), {}, ValueError, "Invalid range"),
+        ((X,), {"periods": []}, ValueError, "Invalid range"),
+        ((X, (3, 8)), {}, TypeError, "3 items"),
+        ((X, 5), {}, TypeError, "period_range"),
+        ((X, (3.0, 8, 1)), {}, TypeError, "integer"),
+        ((X,), {"periods": [3, "a"]}, TypeError, "integer"),
+        ((X,), {"periods": 5}, TypeError, "periods"),
+        ((X, (3, 8, 1)), {"periods": [3]}, TypeError, "not both"),
+        ((X, (3, 8, 1)), {"fast": 0}, ValueError, "Invalid fast"),
+        ((X, (3, 8, 1)), {"kernel": "nope"}, ValueError, "Unknown kernel"),
+    ],
+)
+def test_errors(args, kwargs, exc, message):
+    with pytest.raises(exc, match=message):
+        kama.kama_batch(*args, **kwargs)
+
+
+def test_huge_sweep_is_memory_error_at_once():
+    before = kama._kama._live_buffers()
+    with pytest.raises(MemoryError):
+        kama.kama_batch(X, (1, 2**62, 1), compat="talib")
+    with pytest.raises(MemoryError):
+        kama.kama_batch(X, (1, 2**40, 1), compat="talib")
+    assert kama._kama._live_buffers() == before

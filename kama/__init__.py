@@ -16,7 +16,14 @@ True
 
 compat="talib" gives TA-Lib's TA_KAMA; fast= and slow= set the smoothing constants.
 """
-from ._kama import KamaStream, kama, kama_batch, kernels
+try:
+    from ._kama import KamaStream, kama, kama_batch, kernels
+except ImportError as exc:  # pragma: no cover - only in an unbuilt source tree
+    raise ImportError(
+        f"kama's native core is not built in {__path__[0]}: this is the source tree. "
+        "Install with `pip install .` and run the `kama` command or `python -m kama` from "
+        "another folder, or build in place with `python setup.py build_ext --inplace`."
+    ) from exc
 
 __version__ = "0.1.0"
 __all__ = ["KamaStream", "kama", "kama_batch", "kernels", "__version__"]

@@ -1,0 +1,3 @@
+from kama._cli import main
+
+raise SystemExit(main())

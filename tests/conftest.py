@@ -3,8 +3,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import settings
 
 import kama
+
+# KAMA_HYPOTHESIS=stress runs 20x the examples, for a search before a release.
+settings.register_profile("default", max_examples=150, deadline=None)
+settings.register_profile("stress", max_examples=3000, deadline=None)
+settings.load_profile(os.environ.get("KAMA_HYPOTHESIS", "default"))
 
 ALL_KERNELS = ("scalar", "avx2", "avx512")
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "btcusd_4h_bitfinex.csv"

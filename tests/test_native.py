@@ -123,19 +123,20 @@ def test_unusable_kernel_is_refused_by_name(name):
         kama.kama(X, 10, kernel=name + "_batch")
 
 
-def _import_with_env(value):
+def _import_with_env(value, cwd):
+    # cwd: away from a source checkout, whose unbuilt kama/ would shadow the installed one
     env = dict(os.environ, KAMA_KERNEL=value)
     return subprocess.run([sys.executable, "-c", "import kama; print(kama.kama([1.0,2.0,3.0],1)[-1])"],
-                          env=env, capture_output=True, text=True)
+                          env=env, capture_output=True, text=True, cwd=cwd)
 
 
-def test_kama_kernel_environment_variable():
-    assert _import_with_env("scalar").stdout.strip() == repr(kama.kama([1.0, 2.0, 3.0], 1)[-1].item())
-    bad = _import_with_env("sse9")
+def test_kama_kernel_environment_variable(tmp_path):
+    assert _import_with_env("scalar", tmp_path).stdout.strip() == repr(kama.kama([1.0, 2.0, 3.0], 1)[-1].item())
+    bad = _import_with_env("sse9", tmp_path)
     assert bad.returncode != 0 and "KAMA_KERNEL" in bad.stderr and "sse9" in bad.stderr
     for name in ALL_KERNELS:
         if name not in kama.kernels():
-            refused = _import_with_env(name)
+            refused = _import_with_env(name, tmp_path)
             assert refused.returncode != 0 and "cannot run" in refused.stderr
 
 

@@ -19,7 +19,7 @@ def scalar_or_nan(x, period, compat, **kw):
         return None
 
 
-@settings(max_examples=200, deadline=None)
+@settings(deadline=None)
 @given(x=price_series(max_size=150), period=periods, fast=st.integers(1, 6), slow=st.integers(1, 50))
 def test_update_equals_scalar_kernel_bit_for_bit(compat, x, period, fast, slow):
     want = scalar_or_nan(x, period, compat, fast=fast, slow=slow)

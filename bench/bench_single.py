@@ -54,6 +54,16 @@ def peers():
     return found
 
 
+def kama_and_peers(mods, x, kernels=("auto",)):
+    """One call each of kama (per kernel) and of the peers' KAMA on x, as closures."""
+    cases = {("kama" if k == "auto" else f"kama ({k})"): (lambda k=k: kama.kama(x, 30, kernel=k)) for k in kernels}
+    if "vector_ta" in mods:
+        cases["vector_ta.kama"] = lambda: mods["vector_ta"].kama(x, 30)
+    if "talib" in mods:
+        cases["talib.KAMA"] = lambda: mods["talib"].KAMA(x, 30)
+    return cases
+
+
 def timed(cases: dict, number: int, repeats: int) -> dict:
     """Median seconds per call of each case, the cases interleaved in every repeat."""
     samples = {k: [] for k in cases}
@@ -89,22 +99,12 @@ def main() -> None:
 
     # 1M points, one call each.
     x = 1000 + np.cumsum(rng.standard_normal(1_000_000))
-    cases = {f"kama ({k})": (lambda k=k: kama.kama(x, 30, kernel=k)) for k in kama.kernels()}
-    if "vector_ta" in mods:
-        cases["vector_ta.kama"] = lambda: mods["vector_ta"].kama(x, 30)
-    if "talib" in mods:
-        cases["talib.KAMA"] = lambda: mods["talib"].KAMA(x, 30)
-    big = timed(cases, 3, args.repeats)
+    big = timed(kama_and_peers(mods, x, kama.kernels()), 3, args.repeats)
     print(table("1,000,000 points, period 30", big, "ms per call", 1e3, "kama (scalar)"))
 
     # 100 points: call overhead.
     x100 = x[:100].copy()
-    cases = {"kama": lambda: kama.kama(x100, 30)}
-    if "vector_ta" in mods:
-        cases["vector_ta.kama"] = lambda: mods["vector_ta"].kama(x100, 30)
-    if "talib" in mods:
-        cases["talib.KAMA"] = lambda: mods["talib"].KAMA(x100, 30)
-    small = timed(cases, 20_000, args.repeats)
+    small = timed(kama_and_peers(mods, x100), 20_000, args.repeats)
     print(table("100 points, period 30", small, "µs per call", 1e6, "kama"))
 
     # Streaming: one bar per call.

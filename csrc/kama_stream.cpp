@@ -127,20 +127,11 @@ bool as_value(PyObject* obj, double* value) {
     return !(*value == -1.0 && PyErr_Occurred());
 }
 
-PyObject* stream_update_py(PyObject* obj, PyObject* arg) {
-    double value, result = 0.0;
-    if (!as_value(arg, &value)) return nullptr;
-    StreamObject* self = as_stream(obj);
-    bool ready;
-    {
-        gil_release nogil;
-        std::lock_guard<std::mutex> guard(*self->lock);
-        ready = stream_update(self->state, value, &result);
-    }
-    return to_output(ready, result);
-}
+bool peek_step(stream_t& s, double value, double* out) noexcept { return stream_peek(s, value, out); }
 
-PyObject* stream_peek_py(PyObject* obj, PyObject* arg) {
+// update() and peek(): one bar, computed without the GIL under the stream's lock.
+template <bool (*step)(stream_t&, double, double*) noexcept>
+PyObject* stream_step_py(PyObject* obj, PyObject* arg) {
     double value, result = 0.0;
     if (!as_value(arg, &value)) return nullptr;
     StreamObject* self = as_stream(obj);
@@ -148,7 +139,7 @@ PyObject* stream_peek_py(PyObject* obj, PyObject* arg) {
     {
         gil_release nogil;
         std::lock_guard<std::mutex> guard(*self->lock);
-        ready = stream_peek(self->state, value, &result);
+        ready = step(self->state, value, &result);
     }
     return to_output(ready, result);
 }
@@ -284,11 +275,11 @@ PyObject* stream_repr(PyObject* obj) {
 }
 
 PyMethodDef stream_methods[] = {
-    {"update", stream_update_py, METH_O,
+    {"update", stream_step_py<stream_update>, METH_O,
      "update($self, value, /)\n--\n\nConsume one bar; None during warm-up, else the new value."},
     {"update_many", stream_update_many_py, METH_O,
      "update_many($self, values, /)\n--\n\nupdate() over an array; NaN during warm-up."},
-    {"peek", stream_peek_py, METH_O,
+    {"peek", stream_step_py<peek_step>, METH_O,
      "peek($self, value, /)\n--\n\nWhat update(value) would return, leaving the state unchanged."},
     {"reset", stream_reset_py, METH_NOARGS, "reset($self, /)\n--\n\nForget every bar seen."},
     {"copy", stream_copy_py, METH_NOARGS, "copy($self, /)\n--\n\nAn independent copy of the stream."},

@@ -138,7 +138,8 @@ bool as_ssize(PyObject* obj, const char* what, Py_ssize_t* value) {
     return true;
 }
 
-bool parse_smoothing(const char* fname, PyObject* fast, PyObject* slow, params_t* prm) {
+bool parse_smoothing(const char* fname, PyObject* fast, PyObject* slow, params_t* prm,
+                     Py_ssize_t* fast_out, Py_ssize_t* slow_out) {
     Py_ssize_t f = 2, s = 30;
     if (fast && !as_ssize(fast, "fast", &f)) return false;
     if (slow && !as_ssize(slow, "slow", &s)) return false;
@@ -152,6 +153,8 @@ bool parse_smoothing(const char* fname, PyObject* fast, PyObject* slow, params_t
     }
     prm->fsc = 2.0 / (static_cast<double>(f) + 1.0);
     prm->ssc = 2.0 / (static_cast<double>(s) + 1.0);
+    if (fast_out) *fast_out = f;
+    if (slow_out) *slow_out = s;
     return true;
 }
 
@@ -205,8 +208,14 @@ bool parse_kernel(PyObject* obj, kernel_fn* fn) {
         PyErr_Format(PyExc_TypeError, "kernel must be a str or None, not %s", Py_TYPE(obj)->tp_name);
         return false;
     }
-    const char* name = PyUnicode_AsUTF8(obj);
-    return name && resolve_kernel(name, "", fn);
+    Py_ssize_t size = 0;
+    const char* name = PyUnicode_AsUTF8AndSize(obj, &size);
+    if (!name) return false;
+    if (std::strlen(name) != static_cast<std::size_t>(size)) {  // an embedded NUL
+        PyErr_Format(PyExc_ValueError, "Unknown kernel: %R; valid kernels: %s", obj, kernel_names_for_error());
+        return false;
+    }
+    return resolve_kernel(name, "", fn);
 }
 
 bool set_default_kernel_from_env() {

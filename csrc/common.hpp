@@ -55,7 +55,9 @@ struct arg_parser {
 bool as_ssize(PyObject* obj, const char* what, Py_ssize_t* value);
 
 // Shared keyword options of kama(), kama_batch() and KamaStream.
-bool parse_smoothing(const char* fname, PyObject* fast, PyObject* slow, params_t* prm);
+// Also reports the parsed integers when fast_out/slow_out are given.
+bool parse_smoothing(const char* fname, PyObject* fast, PyObject* slow, params_t* prm,
+                     Py_ssize_t* fast_out = nullptr, Py_ssize_t* slow_out = nullptr);
 bool parse_compat(const char* fname, PyObject* obj, compat_t* compat);
 // kernel=None/"auto" -> default; names checked against this build and CPU.
 bool parse_kernel(PyObject* obj, kernel_fn* fn);

@@ -12,8 +12,8 @@ extern const char kama_batch_doc[] =
     "--\n\n"
     "KAMA of one series for many periods.\n\n"
     "period_range=(start, end, step): step == 0 or start == end gives one row; otherwise rows\n"
-    "go from start towards end by step, end included when reached (start > end descends, as\n"
-    "in VectorTA). periods=[...] gives the rows in the order given instead.\n\n"
+    "ascend from start by step up to and including end. periods=[...] gives the rows in the\n"
+    "order given instead.\n\n"
     "Returns {'values': float64 array (rows, len(data)), 'periods': int64 array (rows,)}; row k\n"
     "equals kama(data, periods[k], ...).\n\n"
     ">>> import kama\n"
@@ -31,8 +31,24 @@ bool invalid_range(const char* detail) {
     return false;
 }
 
-// Expands (start, end, step) into periods, VectorTA's way.
-bool periods_from_range(PyObject* range, std::vector<Py_ssize_t>* periods) {
+// The rows of a sweep: a list, or an arithmetic range that is never stored, so that a huge
+// range is validated (and refused) before anything of its size exists.
+struct period_rows {
+    bool from_list = false;
+    std::vector<Py_ssize_t> list;
+    Py_ssize_t start = 30;
+    std::size_t step = 0, count = 1;
+
+    std::size_t size() const { return from_list ? list.size() : count; }
+    Py_ssize_t at(std::size_t k) const {  // start + k*step <= end, computed without signed overflow
+        return from_list ? list[k]
+                         : static_cast<Py_ssize_t>(static_cast<std::size_t>(start) + k * step);
+    }
+};
+
+// (start, end, step): step == 0 or start == end gives one row; otherwise rows ascend from
+// start by step up to and including end (SPEC §3).
+bool rows_from_range(PyObject* range, period_rows* rows) {
     if (!PySequence_Check(range) || PyUnicode_Check(range)) {
         PyErr_Format(PyExc_TypeError, "kama_batch: period_range must be a (start, end, step) "
                      "tuple, not %s", Py_TYPE(range)->tp_name);
@@ -52,52 +68,43 @@ bool periods_from_range(PyObject* range, std::vector<Py_ssize_t>* periods) {
         if (!item || !as_ssize(item.get(), what[k], &v[k])) return false;
     }
     const Py_ssize_t start = v[0], end = v[1], step = v[2];
+    rows->start = start;
     if (step < 0) return invalid_range("step must be >= 0");
-    if (step == 0 || start == end) {
-        periods->assign(1, start);
-        return true;
-    }
-    // Count the rows before storing any, so that a huge range fails as MemoryError up front.
-    const std::size_t span = start < end ? static_cast<std::size_t>(end) - static_cast<std::size_t>(start)
-                                         : static_cast<std::size_t>(start) - static_cast<std::size_t>(end);
-    const std::size_t rows = span / static_cast<std::size_t>(step) + 1;
-    if (rows > static_cast<std::size_t>(PY_SSIZE_T_MAX) / sizeof(double)) {
-        PyErr_NoMemory();
+    if (step == 0 || start == end) return true;  // one row
+    if (start > end) return invalid_range("start > end with step > 0 gives no period");
+    const std::size_t span = static_cast<std::size_t>(end) - static_cast<std::size_t>(start);
+    rows->step = static_cast<std::size_t>(step);
+    if (span / rows->step >= PY_SSIZE_T_MAX / sizeof(double)) {
+        PyErr_NoMemory();  // more rows than any array can hold
         return false;
     }
-    try {
-        periods->resize(rows);
-    } catch (const std::bad_alloc&) {
-        PyErr_NoMemory();
-        return false;
-    }
-    for (std::size_t k = 0; k < rows; ++k) {
-        const auto offset = static_cast<Py_ssize_t>(k) * step;
-        (*periods)[k] = start < end ? start + offset : start - offset;
-    }
+    rows->count = span / rows->step + 1;
     return true;
 }
 
-bool periods_from_list(PyObject* list, std::vector<Py_ssize_t>* periods) {
+bool rows_from_list(PyObject* list, period_rows* rows) {
+    rows->from_list = true;
     py_ptr iter(PyObject_GetIter(list));
     if (!iter) {
-        PyErr_Clear();
-        PyErr_Format(PyExc_TypeError, "kama_batch: periods must be a sequence of integers, not %s",
-                     Py_TYPE(list)->tp_name);
+        if (PyErr_ExceptionMatches(PyExc_TypeError)) {
+            PyErr_Clear();
+            PyErr_Format(PyExc_TypeError, "kama_batch: periods must be a sequence of integers, not %s",
+                         Py_TYPE(list)->tp_name);
+        }
         return false;
     }
     while (py_ptr item{PyIter_Next(iter.get())}) {
         Py_ssize_t p;
         if (!as_ssize(item.get(), "each of periods", &p)) return false;
         try {
-            periods->push_back(p);
+            rows->list.push_back(p);
         } catch (const std::bad_alloc&) {
             PyErr_NoMemory();
             return false;
         }
     }
     if (PyErr_Occurred()) return false;
-    if (periods->empty()) return invalid_range("periods is empty");
+    if (rows->list.empty()) return invalid_range("periods is empty");
     return true;
 }
 
@@ -113,14 +120,9 @@ PyObject* py_kama_batch(PyObject*, PyObject* const* args, Py_ssize_t nargs, PyOb
         PyErr_SetString(PyExc_TypeError, "kama_batch: give period_range or periods, not both");
         return nullptr;
     }
-    std::vector<Py_ssize_t> periods;
-    if (list) {
-        if (!periods_from_list(list, &periods)) return nullptr;
-    } else if (range) {
-        if (!periods_from_range(range, &periods)) return nullptr;
-    } else {
-        periods.assign(1, 30);
-    }
+    period_rows periods;
+    if (list ? !rows_from_list(list, &periods) : (range && !rows_from_range(range, &periods)))
+        return nullptr;
     kernel_fn kernel;
     if (!parse_kernel(a[2], &kernel)) return nullptr;
     params_t prm;
@@ -141,27 +143,31 @@ PyObject* py_kama_batch(PyObject*, PyObject* const* args, Py_ssize_t nargs, PyOb
     {
         gil_release nogil;
         first = first_valid(x, n);
-        for (std::size_t k = 0; k < rows && err == data_error::none; ++k) {
-            err = check_series(n, first, periods[k], prm.compat);
+        // Every row is checked before anything is allocated. A range ascends, so in TA-Lib's
+        // mode (valid iff period >= 1) its first row decides; in VectorTA's mode at most n
+        // periods are valid, so the loop ends within n + 1 rows either way.
+        const std::size_t checks = (!periods.from_list && prm.compat == compat_t::talib) ? 1 : rows;
+        for (std::size_t k = 0; k < checks && err == data_error::none; ++k) {
+            err = check_series(n, first, periods.at(k), prm.compat);
             bad_row = k;
         }
         if (err == data_error::none) {
             // rows * n must not wrap; alloc_buffer refuses a byte count past PY_SSIZE_T_MAX.
             const bool fits = n == 0 || rows <= static_cast<std::size_t>(PY_SSIZE_T_MAX) / n;
             values = fits ? static_cast<double*>(alloc_buffer(rows * n)) : nullptr;
-            labels = static_cast<std::int64_t*>(alloc_buffer(rows, sizeof(std::int64_t)));
+            labels = values ? static_cast<std::int64_t*>(alloc_buffer(rows, sizeof(std::int64_t))) : nullptr;
             if (!values || !labels) err = data_error::no_memory;
         }
         for (std::size_t k = 0; k < rows && err == data_error::none; ++k) {
-            prm.period = static_cast<std::size_t>(periods[k]);
-            labels[k] = periods[k];
+            labels[k] = periods.at(k);
+            prm.period = static_cast<std::size_t>(labels[k]);
             if (kernel(x, n, first, prm, values + k * n) != status_t::ok) err = data_error::no_memory;
         }
     }
     if (err != data_error::none) {
         free_buffer(values);
         free_buffer(labels);
-        raise_data_error(err, "kama_batch", n, first, periods[bad_row]);
+        raise_data_error(err, "kama_batch", n, first, periods.at(bad_row));
         return nullptr;
     }
     const npy_intp vdims[2] = {static_cast<npy_intp>(rows), static_cast<npy_intp>(n)};

@@ -1,11 +1,14 @@
 // KamaStream: KAMA bar by bar, bit for bit the scalar kernel's result.
 //
 // Every computation runs with the GIL released, so a per-object mutex keeps two threads from
-// updating one stream at once; it is always taken after the GIL is let go (or while holding it
-// only for short reads), so the two locks never wait on each other in a cycle.
+// working on one stream at once. The rule that keeps the two locks from deadlocking: the mutex
+// is taken only with the GIL released (locked() below), and no Python code runs while it is
+// held. The options (period, fast, slow, compat) are mirrored in GIL-protected fields for the
+// getters and repr.
 #include <cmath>
 #include <cstring>
 #include <mutex>
+#include <utility>
 
 #include "common.hpp"
 
@@ -14,12 +17,21 @@ namespace {
 
 struct StreamObject {
     PyObject_HEAD
-    stream_t state;
-    Py_ssize_t fast, slow;
+    stream_t state;  // under *lock
     std::mutex* lock;
+    Py_ssize_t period, fast, slow;  // under the GIL
+    compat_t compat;
 };
 
 inline StreamObject* as_stream(PyObject* self) { return reinterpret_cast<StreamObject*>(self); }
+
+// Runs f(state) under the stream's lock with the GIL released.
+template <class F>
+auto locked(StreamObject* self, F&& f) {
+    gil_release nogil;
+    std::lock_guard<std::mutex> guard(*self->lock);
+    return f(self->state);
+}
 
 const char stream_doc[] =
     "KamaStream(period=30, *, fast=2, slow=30, compat='vectorta')\n"
@@ -32,37 +44,60 @@ const char stream_doc[] =
     ">>> [s.update(v) for v in (1.0, 2.0, 3.0)]\n"
     "[None, None, 3.0]\n";
 
+const char* compat_name(compat_t c) { return c == compat_t::talib ? "talib" : "vectorta"; }
+
 PyObject* to_output(bool ready, double value) {
     if (!ready) Py_RETURN_NONE;
     return PyFloat_FromDouble(value);
 }
 
-bool init_state(StreamObject* self, Py_ssize_t period, PyObject* fast, PyObject* slow,
-                PyObject* compat) {
+// The options as parsed from Python, and a fresh state allocated for them.
+struct options_t {
+    Py_ssize_t period = 30, fast = 2, slow = 30;
+    params_t prm{};
+};
+
+bool parse_options(Py_ssize_t period, PyObject* fast, PyObject* slow, PyObject* compat, options_t* o) {
     if (period < 1) {
         PyErr_Format(PyExc_ValueError, "KamaStream: Invalid period: period = %zd", period);
         return false;
     }
-    params_t prm;
-    if (!parse_smoothing("KamaStream", fast, slow, &prm) || !parse_compat("KamaStream", compat, &prm.compat))
+    if (!parse_smoothing("KamaStream", fast, slow, &o->prm, &o->fast, &o->slow) ||
+        !parse_compat("KamaStream", compat, &o->prm.compat))
         return false;
-    prm.period = static_cast<std::size_t>(period);
-    if (static_cast<std::size_t>(period) > PY_SSIZE_T_MAX / (2 * sizeof(double))) {
-        PyErr_NoMemory();
-        return false;
-    }
-    stream_t fresh;
-    if (!stream_init(fresh, prm)) {
-        PyErr_NoMemory();
-        return false;
-    }
-    stream_free(self->state);
-    self->state = fresh;
-    self->fast = 2;
-    self->slow = 30;
-    if (fast) as_ssize(fast, "fast", &self->fast);
-    if (slow) as_ssize(slow, "slow", &self->slow);
+    o->period = period;
+    o->prm.period = static_cast<std::size_t>(period);
     return true;
+}
+
+bool alloc_state(const options_t& o, stream_t* state) {
+    if (static_cast<std::size_t>(o.period) > PY_SSIZE_T_MAX / (2 * sizeof(double)) ||
+        !stream_init(*state, o.prm)) {
+        PyErr_NoMemory();
+        return false;
+    }
+    return true;
+}
+
+void set_fields(StreamObject* self, const options_t& o) {
+    self->period = o.period;
+    self->fast = o.fast;
+    self->slow = o.slow;
+    self->compat = o.prm.compat;
+}
+
+// A new, empty object of `type` with its lock; nullptr with an exception on failure.
+StreamObject* alloc_object(PyTypeObject* type) {
+    auto* self = reinterpret_cast<StreamObject*>(PyType_GenericAlloc(type, 0));
+    if (!self) return nullptr;
+    self->state.ring = self->state.blocks = nullptr;
+    self->lock = new (std::nothrow) std::mutex();
+    if (!self->lock) {
+        Py_DECREF(self);
+        PyErr_NoMemory();
+        return nullptr;
+    }
+    return self;
 }
 
 const char* const new_names[] = {"period", "fast", "slow", "compat", nullptr};
@@ -97,19 +132,15 @@ PyObject* stream_new(PyTypeObject* type, PyObject* args, PyObject* kwargs) {
     if (!new_args.parse(flat, nargs, kwnames.get(), a)) return nullptr;
     Py_ssize_t period = 30;
     if (a[0] && !as_ssize(a[0], "period", &period)) return nullptr;
-
-    auto* self = reinterpret_cast<StreamObject*>(PyType_GenericAlloc(type, 0));
+    options_t o;
+    if (!parse_options(period, a[1], a[2], a[3], &o)) return nullptr;
+    StreamObject* self = alloc_object(type);
     if (!self) return nullptr;
-    self->state.ring = self->state.blocks = nullptr;
-    self->lock = new (std::nothrow) std::mutex();
-    if (!self->lock) {
-        Py_DECREF(self);
-        return PyErr_NoMemory();
-    }
-    if (!init_state(self, period, a[1], a[2], a[3])) {
+    if (!alloc_state(o, &self->state)) {
         Py_DECREF(self);
         return nullptr;
     }
+    set_fields(self, o);
     return reinterpret_cast<PyObject*>(self);
 }
 
@@ -134,13 +165,7 @@ template <bool (*step)(stream_t&, double, double*) noexcept>
 PyObject* stream_step_py(PyObject* obj, PyObject* arg) {
     double value, result = 0.0;
     if (!as_value(arg, &value)) return nullptr;
-    StreamObject* self = as_stream(obj);
-    bool ready;
-    {
-        gil_release nogil;
-        std::lock_guard<std::mutex> guard(*self->lock);
-        ready = step(self->state, value, &result);
-    }
+    const bool ready = locked(as_stream(obj), [&](stream_t& s) { return step(s, value, &result); });
     return to_output(ready, result);
 }
 
@@ -152,76 +177,71 @@ PyObject* stream_update_many_py(PyObject* obj, PyObject* arg) {
     const auto* x = static_cast<const double*>(PyArray_DATA(xarr));
     auto* y = static_cast<double*>(alloc_buffer(n));
     if (!y) return PyErr_NoMemory();
-    StreamObject* self = as_stream(obj);
-    {
-        gil_release nogil;
-        std::lock_guard<std::mutex> guard(*self->lock);
-        stream_update_many(self->state, x, n, y);
-    }
+    locked(as_stream(obj), [&](stream_t& s) { stream_update_many(s, x, n, y); });
     const npy_intp dims[1] = {static_cast<npy_intp>(n)};
     return wrap_buffer(y, 1, dims);
 }
 
 PyObject* stream_reset_py(PyObject* obj, PyObject*) {
-    StreamObject* self = as_stream(obj);
-    {
-        gil_release nogil;
-        std::lock_guard<std::mutex> guard(*self->lock);
-        stream_reset(self->state);
-    }
+    locked(as_stream(obj), [](stream_t& s) { stream_reset(s); });
     Py_RETURN_NONE;
 }
 
 PyObject* stream_copy_py(PyObject* obj, PyObject*) {
     StreamObject* self = as_stream(obj);
-    auto* twin = reinterpret_cast<StreamObject*>(PyType_GenericAlloc(Py_TYPE(obj), 0));
+    StreamObject* twin = alloc_object(Py_TYPE(obj));
     if (!twin) return nullptr;
-    twin->state.ring = twin->state.blocks = nullptr;
-    twin->lock = new (std::nothrow) std::mutex();
-    bool ok = twin->lock != nullptr;
-    if (ok) {
-        gil_release nogil;
-        std::lock_guard<std::mutex> guard(*self->lock);
-        ok = stream_copy(twin->state, self->state);
-    }
-    if (!ok) {
+    if (!locked(self, [&](const stream_t& s) { return stream_copy(twin->state, s); })) {
         Py_DECREF(twin);
         return PyErr_NoMemory();
     }
+    twin->period = self->period;
     twin->fast = self->fast;
     twin->slow = self->slow;
+    twin->compat = self->compat;
     return reinterpret_cast<PyObject*>(twin);
 }
 
 PyObject* stream_deepcopy_py(PyObject* obj, PyObject*) { return stream_copy_py(obj, nullptr); }
 
-const char* compat_name(compat_t c) { return c == compat_t::talib ? "talib" : "vectorta"; }
-
 // Pickle: (type, (period,), state); the state carries the options and every buffer, so an
 // unpickled stream continues bit for bit.
+struct scalars_t {
+    Py_ssize_t seen, pos, r;
+    double prefix, last, y;
+};
+
 PyObject* stream_reduce_py(PyObject* obj, PyObject*) {
     StreamObject* self = as_stream(obj);
-    std::lock_guard<std::mutex> guard(*self->lock);  // short copy; the GIL holder only waits on work in progress
-    const stream_t& s = self->state;
-    py_ptr buffers(PyBytes_FromStringAndSize(reinterpret_cast<const char*>(s.ring),
-                                             static_cast<Py_ssize_t>(2 * s.prm.period * sizeof(double))));
-    if (!buffers) return nullptr;
-    return Py_BuildValue("O(n)(nnsnnnndddO)", reinterpret_cast<PyObject*>(Py_TYPE(obj)),
-                         static_cast<Py_ssize_t>(s.prm.period), self->fast, self->slow,
-                         compat_name(s.prm.compat), static_cast<Py_ssize_t>(s.seen),
-                         static_cast<Py_ssize_t>(s.pos), static_cast<Py_ssize_t>(s.r),
-                         static_cast<Py_ssize_t>(s.prm.period), s.prefix, s.last, s.y,
-                         buffers.get());
+    for (;;) {  // again if another thread's __setstate__ changed the period meanwhile
+        const Py_ssize_t period = self->period;
+        const std::size_t bytes = 2 * static_cast<std::size_t>(period) * sizeof(double);
+        py_ptr buffers(PyBytes_FromStringAndSize(nullptr, static_cast<Py_ssize_t>(bytes)));
+        if (!buffers) return nullptr;
+        char* dst = PyBytes_AsString(buffers.get());
+        scalars_t v;
+        const bool same = locked(self, [&](const stream_t& s) {
+            if (s.prm.period != static_cast<std::size_t>(period)) return false;
+            std::memcpy(dst, s.ring, bytes);
+            v = {static_cast<Py_ssize_t>(s.seen), static_cast<Py_ssize_t>(s.pos),
+                 static_cast<Py_ssize_t>(s.r), s.prefix, s.last, s.y};
+            return true;
+        });
+        if (!same) continue;
+        return Py_BuildValue("O(n)(nnsnnnndddO)", reinterpret_cast<PyObject*>(Py_TYPE(obj)), period,
+                             self->fast, self->slow, compat_name(self->compat), v.seen, v.pos, v.r,
+                             period, v.prefix, v.last, v.y, buffers.get());
+    }
 }
 
 PyObject* stream_setstate_py(PyObject* obj, PyObject* state) {
     StreamObject* self = as_stream(obj);
     PyObject *fast, *slow, *compat, *buffers;
-    Py_ssize_t seen, pos, r, period;
-    double prefix, last, y;
+    scalars_t v;
+    Py_ssize_t period;
     if (!PyTuple_Check(state) ||
-        !PyArg_ParseTuple(state, "OOUnnnnddd" "O!", &fast, &slow, &compat, &seen, &pos, &r, &period,
-                          &prefix, &last, &y, &PyBytes_Type, &buffers)) {
+        !PyArg_ParseTuple(state, "OOUnnnnddd" "O!", &fast, &slow, &compat, &v.seen, &v.pos, &v.r,
+                          &period, &v.prefix, &v.last, &v.y, &PyBytes_Type, &buffers)) {
         if (!PyErr_Occurred() || PyErr_ExceptionMatches(PyExc_TypeError)) {
             PyErr_Clear();
             PyErr_SetString(PyExc_ValueError, "KamaStream.__setstate__: malformed state");
@@ -229,49 +249,52 @@ PyObject* stream_setstate_py(PyObject* obj, PyObject* state) {
         return nullptr;
     }
     const auto p = static_cast<std::size_t>(period);
-    if (period < 1 || seen < 0 || static_cast<std::size_t>(seen) > p + 1 || pos < 0 ||
-        static_cast<std::size_t>(pos) >= p || r < 0 || static_cast<std::size_t>(r) >= p ||
+    if (period < 1 || p > PY_SSIZE_T_MAX / (2 * sizeof(double)) || v.seen < 0 ||
+        static_cast<std::size_t>(v.seen) > p + 1 || v.pos < 0 || static_cast<std::size_t>(v.pos) >= p ||
+        v.r < 0 || static_cast<std::size_t>(v.r) >= p ||
         PyBytes_Size(buffers) != static_cast<Py_ssize_t>(2 * p * sizeof(double))) {
         PyErr_SetString(PyExc_ValueError, "KamaStream.__setstate__: inconsistent state");
         return nullptr;
     }
-    std::lock_guard<std::mutex> guard(*self->lock);
-    if (!init_state(self, period, fast, slow, compat)) return nullptr;
-    stream_t& s = self->state;
-    std::memcpy(s.ring, PyBytes_AsString(buffers), 2 * p * sizeof(double));
-    s.seen = static_cast<std::size_t>(seen);
-    s.pos = static_cast<std::size_t>(pos);
-    s.r = static_cast<std::size_t>(r);
-    s.prefix = prefix;
-    s.last = last;
-    s.y = y;
+    // Build the new state privately (Python code may run while parsing), then swap it in.
+    options_t o;
+    stream_t fresh;
+    if (!parse_options(period, fast, slow, compat, &o) || !alloc_state(o, &fresh)) return nullptr;
+    std::memcpy(fresh.ring, PyBytes_AsString(buffers), 2 * p * sizeof(double));
+    fresh.seen = static_cast<std::size_t>(v.seen);
+    fresh.pos = static_cast<std::size_t>(v.pos);
+    fresh.r = static_cast<std::size_t>(v.r);
+    fresh.prefix = v.prefix;
+    fresh.last = v.last;
+    fresh.y = v.y;
+    locked(self, [&](stream_t& s) { std::swap(s, fresh); });
+    stream_free(fresh);  // the old state
+    set_fields(self, o);
     Py_RETURN_NONE;
 }
 
 PyObject* get_value(PyObject* obj, void*) {
-    StreamObject* self = as_stream(obj);
-    std::lock_guard<std::mutex> guard(*self->lock);
-    return to_output(stream_ready(self->state), self->state.y);
+    double y = 0.0;
+    const bool ready = locked(as_stream(obj), [&](const stream_t& s) {
+        y = s.y;
+        return stream_ready(s);
+    });
+    return to_output(ready, y);
 }
 PyObject* get_ready(PyObject* obj, void*) {
-    StreamObject* self = as_stream(obj);
-    std::lock_guard<std::mutex> guard(*self->lock);
-    return PyBool_FromLong(stream_ready(self->state));
+    return PyBool_FromLong(locked(as_stream(obj), [](const stream_t& s) { return stream_ready(s); }));
 }
-PyObject* get_period(PyObject* obj, void*) {
-    return PyLong_FromSize_t(as_stream(obj)->state.prm.period);
-}
+PyObject* get_period(PyObject* obj, void*) { return PyLong_FromSsize_t(as_stream(obj)->period); }
 PyObject* get_fast(PyObject* obj, void*) { return PyLong_FromSsize_t(as_stream(obj)->fast); }
 PyObject* get_slow(PyObject* obj, void*) { return PyLong_FromSsize_t(as_stream(obj)->slow); }
 PyObject* get_compat(PyObject* obj, void*) {
-    return PyUnicode_FromString(compat_name(as_stream(obj)->state.prm.compat));
+    return PyUnicode_FromString(compat_name(as_stream(obj)->compat));
 }
 
 PyObject* stream_repr(PyObject* obj) {
     StreamObject* self = as_stream(obj);
-    return PyUnicode_FromFormat("KamaStream(period=%zu, fast=%zd, slow=%zd, compat='%s')",
-                                self->state.prm.period, self->fast, self->slow,
-                                compat_name(self->state.prm.compat));
+    return PyUnicode_FromFormat("KamaStream(period=%zd, fast=%zd, slow=%zd, compat='%s')",
+                                self->period, self->fast, self->slow, compat_name(self->compat));
 }
 
 PyMethodDef stream_methods[] = {

@@ -27,7 +27,7 @@ def test_rows_equal_single_calls(kernel, compat):
         ((3, 8, 2), [3, 5, 7]),
         ((3, 9, 2), [3, 5, 7, 9]),
         ((3, 5, 10), [3]),
-        ((7, 3, 2), [7, 5, 3]),  # VectorTA walks down when start > end
+        ((7, 3, 0), [7]),
         ([2, 4, 1], [2, 3, 4]),
     ],
 )
@@ -37,7 +37,7 @@ def test_period_range(period_range, want):
 
 def test_period_range_matches_vector_ta():
     vector_ta = pytest.importorskip("vector_ta")
-    for pr in [(3, 8, 2), (7, 3, 2), (5, 5, 0), (2, 30, 7)]:
+    for pr in [(3, 8, 2), (5, 5, 0), (7, 3, 0), (2, 30, 7)]:
         ours, theirs = kama.kama_batch(X, pr), vector_ta.kama_batch(X, pr)
         assert ours["periods"].tolist() == theirs["periods"].tolist()
         np.testing.assert_allclose(ours["values"], theirs["values"], rtol=0, atol=1e-12 * np.abs(X).max())
@@ -74,6 +74,8 @@ def test_talib_mode_long_periods_are_nan_rows():
         ((X, (400, 600, 100)), {}, ValueError, "Not enough valid data: needed = 501"),
         ((X[:10], (5, 10, 5)), {}, ValueError, "Not enough valid data"),
         ((X, (3, 8, -1)), {}, ValueError, "Invalid range"),
+        ((X, (7, 3, 2)), {}, ValueError, "Invalid range"),  # SPEC §5 (VectorTA 0.2.8 walks down)
+        ((X, (2**63 - 1, -(2**63), 2**62)), {}, ValueError, "Invalid range"),
         ((X,), {"periods": []}, ValueError, "Invalid range"),
         ((X, (3, 8)), {}, TypeError, "3 items"),
         ((X, 5), {}, TypeError, "period_range"),
@@ -92,8 +94,15 @@ def test_errors(args, kwargs, exc, message):
 
 def test_huge_sweep_is_memory_error_at_once():
     before = kama._kama._live_buffers()
-    with pytest.raises(MemoryError):
-        kama.kama_batch(X, (1, 2**62, 1), compat="talib")
-    with pytest.raises(MemoryError):
-        kama.kama_batch(X, (1, 2**40, 1), compat="talib")
+    for period_range in [(1, 2**62, 1), (1, 2**40, 1), (-(2**63), 2**63 - 1, 1), (-(2**100), 2**100, 1)]:
+        with pytest.raises(MemoryError):
+            kama.kama_batch(X, period_range, compat="talib")
     assert kama._kama._live_buffers() == before
+
+
+def test_huge_range_is_validated_before_it_is_built():
+    """A range far longer than the data fails on its first bad row, not after expanding it."""
+    with pytest.raises(ValueError, match="Not enough valid data: needed = 51"):
+        kama.kama_batch(X[:50], (1, 2**40, 1))
+    with pytest.raises(ValueError, match="Invalid period: period = 0"):
+        kama.kama_batch(X[:50], (0, 2**40, 1), compat="talib")

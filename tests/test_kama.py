@@ -351,6 +351,7 @@ ERRORS = [
     ([1.0, 2.0, 3.0], {"period": 2, "slow": 0}, ValueError, "Invalid slow"),
     ([1.0, 2.0, 3.0], {"period": 2, "compat": "pandas"}, ValueError, "compat"),
     ([1.0, 2.0, 3.0], {"period": 2, "kernel": "sse9"}, ValueError, "Unknown kernel"),
+    ([1.0, 2.0, 3.0], {"period": 2, "kernel": "scalar\0junk"}, ValueError, "Unknown kernel"),
     (["a", "b", "c"], {"period": 1}, TypeError, "real numbers"),
     ([1 + 2j, 3j], {"period": 1}, TypeError, "real numbers"),
     (np.array([1.0, object(), 2.0], dtype=object), {"period": 1}, TypeError, "real numbers"),

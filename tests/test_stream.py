@@ -183,3 +183,77 @@ def test_unsynchronised_threads_do_not_corrupt():
     for _ in range(10):
         ref.update_many(x)
     assert s.value == ref.value
+
+
+def _finishes(target, seconds=20):
+    t = threading.Thread(target=target, daemon=True)
+    t.start()
+    t.join(seconds)
+    return not t.is_alive()
+
+
+def test_setstate_running_python_code_does_not_deadlock():
+    """Python code (here an __index__) that runs inside __setstate__ may use the stream."""
+    s = kama.KamaStream(3)
+    s.update_many([1.0, 2.0, 3.0, 4.0])
+    state = s.__reduce__()[2]
+
+    class Reentrant:
+        def __index__(self):
+            s.update(1.0)
+            return 2
+
+    assert _finishes(lambda: s.__setstate__((Reentrant(),) + state[1:]))
+    assert s.fast == 2
+
+
+def test_getters_wait_without_the_gil():
+    """A thread reading .value while another sits in a slow __index__ inside __setstate__."""
+    import time
+
+    s = kama.KamaStream(3)
+    s.update_many([1.0, 2.0, 3.0, 4.0])
+    state = s.__reduce__()[2]
+    stop = threading.Event()
+
+    class Slow:
+        def __index__(self):
+            time.sleep(0.2)  # lets the GIL go
+            return 2
+
+    def reader():
+        while not stop.is_set():
+            s.value, s.ready, s.period, repr(s)
+
+    r = threading.Thread(target=reader, daemon=True)
+    r.start()
+    try:
+        assert _finishes(lambda: s.__setstate__((Slow(),) + state[1:]))
+    finally:
+        stop.set()
+        r.join(5)
+    assert not r.is_alive()
+
+
+def test_reduce_while_another_thread_changes_the_period():
+    a, b = kama.KamaStream(3), kama.KamaStream(500)
+    b.update_many(np.arange(600.0))
+    states = [a.__reduce__()[2], b.__reduce__()[2]]
+    target = kama.KamaStream(3)
+    stop = threading.Event()
+
+    def flip():
+        i = 0
+        while not stop.is_set():
+            target.__setstate__(states[i % 2])
+            i += 1
+
+    t = threading.Thread(target=flip, daemon=True)
+    t.start()
+    try:
+        for _ in range(2000):
+            cls, args, state = target.__reduce__()
+            assert args[0] == state[6] and len(state[-1]) == 16 * args[0]
+    finally:
+        stop.set()
+        t.join(5)

@@ -6,53 +6,11 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from helpers import assert_close, assert_matches_peer, valid_for
 from reference import kama_exact, kama_ref
 from strategies import SCALES, periods, price_series
 
 import kama
-
-
-def valid_for(x, period, compat):
-    """Whether SPEC §5 accepts (x, period) in this mode."""
-    n = len(x)
-    finite = ~np.isnan(x)
-    if n == 0 or not finite.any() or period < 1:
-        return False
-    if compat == "vectorta":
-        first = int(np.argmax(finite))
-        return period <= n and n - first >= period + 1
-    return True
-
-
-def assert_close(got, want, x, rel=1e-12):
-    """Same NaN positions; finite values within rel * max|x| (SPEC §2)."""
-    got, want = np.asarray(got), np.asarray(want, dtype=np.float64)
-    np.testing.assert_array_equal(np.isnan(got), np.isnan(want), err_msg="NaN positions differ")
-    finite = np.abs(np.asarray(x, dtype=np.float64))
-    bound = rel * np.nanmax(finite) if np.isfinite(finite).any() else 0.0
-    err = np.abs(got - want)[~np.isnan(want)]
-    if err.size:
-        assert err.max() <= bound, f"max error {err.max():.3e} > bound {bound:.3e}"
-
-
-def assert_matches_peer(ours, peer, x, period, compat, rel=1e-11):
-    """Same NaN positions as the peer and the same numbers, except where the peer drifts (its
-    running window sum keeps old rounding errors): there ours must equal the exact reference."""
-    ours, peer = np.asarray(ours), np.asarray(peer)
-    np.testing.assert_array_equal(np.isnan(ours), np.isnan(peer), err_msg="NaN positions differ")
-    bound = rel * np.nanmax(np.abs(x))
-    differ = np.flatnonzero(np.abs(ours - peer) > bound)
-    if differ.size == 0:
-        return
-    finite = ~np.isnan(x)
-    first = int(np.argmax(finite))
-    stop = first + int(np.argmin(finite[first:])) if not finite[first:].all() else len(x)
-    assert differ.max() < stop, "disagreement after an interior NaN"
-    exact = np.array(kama_exact(x[:stop], period, compat=compat))
-    err = np.abs(ours[differ] - exact[differ])
-    assert err.max() <= 1e-12 * np.nanmax(np.abs(x)), (
-        f"ours differs from the peer by up to {np.abs(ours - peer)[differ].max():.3e} "
-        f"and from the exact reference by {err.max():.3e}")
 
 
 # ---- against the references -----------------------------------------------------------------

@@ -26,6 +26,10 @@ using kernel_fn = status_t (*)(const double* x, std::size_t n, std::size_t first
 
 status_t kama_f64_scalar(const double* x, std::size_t n, std::size_t first,
                          const params_t& prm, double* y);
+status_t kama_f64_avx2(const double* x, std::size_t n, std::size_t first,
+                       const params_t& prm, double* y);    // needs AVX2 + FMA
+status_t kama_f64_avx512(const double* x, std::size_t n, std::size_t first,
+                         const params_t& prm, double* y);  // needs AVX-512F
 
 // Index of the first value that is not NaN, or n when there is none.
 std::size_t first_valid(const double* x, std::size_t n) noexcept;

@@ -1,0 +1,60 @@
+// AVX2 + FMA kernel: 4 lanes of double. The algorithm is simd_kama.hpp's.
+#include <immintrin.h>
+
+#include "kernels.hpp"
+
+#pragma GCC push_options
+#pragma GCC target("avx2,fma")
+
+#include "simd_kama.hpp"
+
+namespace kama {
+namespace {
+
+struct vec_avx2 {
+    using reg = __m256d;
+    static constexpr std::size_t L = 4;
+    static reg load(const double* p) { return _mm256_loadu_pd(p); }
+    static void store(double* p, reg v) { _mm256_storeu_pd(p, v); }
+    static reg set1(double v) { return _mm256_set1_pd(v); }
+    static reg zero() { return _mm256_setzero_pd(); }
+    static reg add(reg a, reg b) { return _mm256_add_pd(a, b); }
+    static reg sub(reg a, reg b) { return _mm256_sub_pd(a, b); }
+    static reg mul(reg a, reg b) { return _mm256_mul_pd(a, b); }
+    static reg fmadd(reg a, reg b, reg c) { return _mm256_fmadd_pd(a, b, c); }
+    static reg abs(reg v) { return _mm256_andnot_pd(_mm256_set1_pd(-0.0), v); }
+
+    template <compat_t C>
+    static reg efficiency(reg change, reg volatility) {
+        if constexpr (C == compat_t::vectorta) {  // S == 0 -> 0, else |R| / S
+            const reg flat = _mm256_cmp_pd(volatility, zero(), _CMP_EQ_OQ);
+            return _mm256_blendv_pd(_mm256_div_pd(abs(change), volatility), zero(), flat);
+        } else {  // S <= R or S < 1e-8 -> 1, else |R / S|
+            const reg one_if = _mm256_or_pd(_mm256_cmp_pd(volatility, change, _CMP_LE_OQ),
+                                            _mm256_cmp_pd(volatility, set1(1e-8), _CMP_LT_OQ));
+            return _mm256_blendv_pd(abs(_mm256_div_pd(change, volatility)), set1(1.0), one_if);
+        }
+    }
+    static reg first_lane_one(reg v) { return _mm256_blend_pd(v, set1(1.0), 0x1); }
+
+    static void transpose(reg r[4]) {
+        const reg t0 = _mm256_unpacklo_pd(r[0], r[1]), t1 = _mm256_unpackhi_pd(r[0], r[1]);
+        const reg t2 = _mm256_unpacklo_pd(r[2], r[3]), t3 = _mm256_unpackhi_pd(r[2], r[3]);
+        r[0] = _mm256_permute2f128_pd(t0, t2, 0x20);
+        r[1] = _mm256_permute2f128_pd(t1, t3, 0x20);
+        r[2] = _mm256_permute2f128_pd(t0, t2, 0x31);
+        r[3] = _mm256_permute2f128_pd(t1, t3, 0x31);
+    }
+};
+
+}  // namespace
+
+status_t kama_f64_avx2(const double* x, std::size_t n, std::size_t first, const params_t& prm,
+                       double* y) {
+    return prm.compat == compat_t::talib ? run_simd<vec_avx2, compat_t::talib>(x, n, first, prm, y)
+                                         : run_simd<vec_avx2, compat_t::vectorta>(x, n, first, prm, y);
+}
+
+}  // namespace kama
+
+#pragma GCC pop_options

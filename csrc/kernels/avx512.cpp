@@ -1,0 +1,78 @@
+// AVX-512F kernel: 8 lanes of double. The algorithm is simd_kama.hpp's.
+#include <immintrin.h>
+
+#include "kernels.hpp"
+
+#pragma GCC push_options
+#pragma GCC target("avx512f,avx2,fma")
+// GCC 12 reports its own _mm512_undefined_pd() inside avx512fintrin.h as maybe-uninitialized.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+
+#include "simd_kama.hpp"
+
+namespace kama {
+namespace {
+
+struct vec_avx512 {
+    using reg = __m512d;
+    static constexpr std::size_t L = 8;
+    static reg load(const double* p) { return _mm512_loadu_pd(p); }
+    static void store(double* p, reg v) { _mm512_storeu_pd(p, v); }
+    static reg set1(double v) { return _mm512_set1_pd(v); }
+    static reg zero() { return _mm512_setzero_pd(); }
+    static reg add(reg a, reg b) { return _mm512_add_pd(a, b); }
+    static reg sub(reg a, reg b) { return _mm512_sub_pd(a, b); }
+    static reg mul(reg a, reg b) { return _mm512_mul_pd(a, b); }
+    static reg fmadd(reg a, reg b, reg c) { return _mm512_fmadd_pd(a, b, c); }
+    static reg abs(reg v) { return _mm512_abs_pd(v); }
+
+    template <compat_t C>
+    static reg efficiency(reg change, reg volatility) {
+        if constexpr (C == compat_t::vectorta) {  // S == 0 -> 0, else |R| / S (NaN S divides)
+            const __mmask8 divide = _mm512_cmp_pd_mask(volatility, zero(), _CMP_NEQ_UQ);
+            return _mm512_maskz_div_pd(divide, abs(change), volatility);
+        } else {  // S <= R or S < 1e-8 -> 1, else |R / S|
+            const __mmask8 one_if = _mm512_cmp_pd_mask(volatility, change, _CMP_LE_OQ) |
+                                    _mm512_cmp_pd_mask(volatility, set1(1e-8), _CMP_LT_OQ);
+            return _mm512_mask_blend_pd(one_if, abs(_mm512_div_pd(change, volatility)), set1(1.0));
+        }
+    }
+    static reg first_lane_one(reg v) { return _mm512_mask_blend_pd(0x1, v, set1(1.0)); }
+
+    // 8x8 transpose: pairs within 128-bit lanes, then 128-bit lanes in two rounds.
+    static void transpose(reg r[8]) {
+        reg t[8], u[8];
+        for (int k = 0; k < 4; ++k) {
+            t[2 * k] = _mm512_unpacklo_pd(r[2 * k], r[2 * k + 1]);      // rows 2k,2k+1: cols 0,2,4,6
+            t[2 * k + 1] = _mm512_unpackhi_pd(r[2 * k], r[2 * k + 1]);  // cols 1,3,5,7
+        }
+        for (int k = 0; k < 2; ++k) {  // rows 4k..4k+3
+            u[4 * k + 0] = _mm512_shuffle_f64x2(t[4 * k], t[4 * k + 2], 0x88);      // cols 0,4
+            u[4 * k + 1] = _mm512_shuffle_f64x2(t[4 * k], t[4 * k + 2], 0xDD);      // cols 2,6
+            u[4 * k + 2] = _mm512_shuffle_f64x2(t[4 * k + 1], t[4 * k + 3], 0x88);  // cols 1,5
+            u[4 * k + 3] = _mm512_shuffle_f64x2(t[4 * k + 1], t[4 * k + 3], 0xDD);  // cols 3,7
+        }
+        r[0] = _mm512_shuffle_f64x2(u[0], u[4], 0x88);
+        r[4] = _mm512_shuffle_f64x2(u[0], u[4], 0xDD);
+        r[2] = _mm512_shuffle_f64x2(u[1], u[5], 0x88);
+        r[6] = _mm512_shuffle_f64x2(u[1], u[5], 0xDD);
+        r[1] = _mm512_shuffle_f64x2(u[2], u[6], 0x88);
+        r[5] = _mm512_shuffle_f64x2(u[2], u[6], 0xDD);
+        r[3] = _mm512_shuffle_f64x2(u[3], u[7], 0x88);
+        r[7] = _mm512_shuffle_f64x2(u[3], u[7], 0xDD);
+    }
+};
+
+}  // namespace
+
+status_t kama_f64_avx512(const double* x, std::size_t n, std::size_t first, const params_t& prm,
+                         double* y) {
+    return prm.compat == compat_t::talib ? run_simd<vec_avx512, compat_t::talib>(x, n, first, prm, y)
+                                         : run_simd<vec_avx512, compat_t::vectorta>(x, n, first, prm, y);
+}
+
+}  // namespace kama
+
+#pragma GCC diagnostic pop
+#pragma GCC pop_options

@@ -1,0 +1,148 @@
+"""The SIMD kernels on inputs long enough to take their vector path (they hand short work to
+the scalar kernel): lengths around the lane, chunk and superblock edges, NaNs in every lane,
+spikes, flat stretches, misaligned views; against the scalar kernel and the exact reference."""
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from reference import kama_exact
+from helpers import assert_close
+
+import kama
+
+SIMD = ("avx2", "avx512")
+LANES = {"avx2": 4, "avx512": 8}
+CHUNK_TARGET = 512  # csrc/kernels/simd_kama.hpp: simd_chunk_target
+
+
+@pytest.fixture(params=SIMD, scope="session")
+def simd(request):
+    from conftest import kernel_unusable
+
+    why = kernel_unusable(request.param)
+    if why:
+        pytest.skip(why)
+    return request.param
+
+
+def walk(n, seed, scale=1.0):
+    rng = np.random.default_rng(seed)
+    return scale * (100 + np.cumsum(rng.standard_normal(n)))
+
+
+def edges(kernel, p):
+    """Output counts at which the vector path's structure changes."""
+    lanes = LANES[kernel]
+    chunk = p * -(-CHUNK_TARGET // p)
+    threshold = max(4 * lanes * p, 4 * lanes * 64)
+    out = {threshold - 1, threshold, threshold + 1, lanes * chunk - 1, lanes * chunk, lanes * chunk + 1,
+           2 * lanes * chunk + p - 1, 2 * lanes * chunk + p, 3 * lanes * chunk + 7}
+    return sorted(o for o in out if o > 0)
+
+
+@pytest.mark.parametrize("p", [1, 2, 3, 7, 30, 64, 129, 700])
+def test_lengths_at_vector_edges(simd, compat, p):
+    for outputs in edges(simd, p):
+        for lead in (0, 5):
+            x = walk(lead + p + outputs, outputs + p)
+            x[:lead] = np.nan
+            want = kama.kama(x, p, kernel="scalar", compat=compat)
+            assert_close(kama.kama(x, p, kernel=simd, compat=compat), want, x)
+
+
+@pytest.mark.parametrize("p", [2, 30, 200])
+def test_against_exact_reference(simd, compat, p):
+    x = walk(12_000, p)
+    x[3000:3400] = x[3000]  # a flat stretch
+    assert_close(kama.kama(x, p, kernel=simd, compat=compat), kama_exact(x, p, compat=compat), x)
+
+
+@pytest.mark.parametrize("where", [0.0, 0.12, 0.5, 0.87, 0.999])
+def test_spike_leaves_no_lasting_error(simd, compat, where):
+    n, p = 9000, 30
+    x = walk(n, 3)
+    ordinary = np.abs(x).max()
+    k = int(where * (n - p - 2)) + p + 1
+    x[k] = 1e12
+    exact = np.array(kama_exact(x, p, compat=compat))
+    got = kama.kama(x, p, kernel=simd, compat=compat)
+    assert np.abs(got - exact)[p + 1 :].max() <= 1e-12 * 1e12
+    after = slice(k + p + 1, n)
+    err = np.abs(got[after] - exact[after])
+    assert (err <= 1e-10 * np.abs(exact[after]) + 1e-12 * ordinary).all(), err.max()
+
+
+@pytest.mark.parametrize("fraction", [0.0, 0.05, 0.3, 0.55, 0.8, 0.99])
+def test_interior_nan_in_every_lane(simd, compat, fraction):
+    n, p = 20_000, 14
+    x = walk(n, 4)
+    k = p + 2 + int(fraction * (n - p - 3))
+    x[k] = np.nan
+    got = kama.kama(x, p, kernel=simd, compat=compat)
+    want = kama.kama(x, p, kernel="scalar", compat=compat)
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+    assert np.isnan(got[k:]).all()
+    assert_close(got, want, np.nan_to_num(x))
+
+
+def test_nan_inside_the_first_window(simd, compat):
+    x = walk(10_000, 5)
+    x[3] = np.nan  # before the first output: VectorTA seeds, then NaN; TA-Lib NaN throughout
+    got = kama.kama(x, 10, kernel=simd, compat=compat)
+    np.testing.assert_array_equal(got, kama.kama(x, 10, kernel="scalar", compat=compat))
+
+
+@pytest.mark.parametrize("off", [1, 3, 7])
+def test_misaligned_views(simd, compat, off):
+    base = walk(30_000 + off, 6)
+    view = base[off:]
+    assert view.ctypes.data % 64 != 0
+    assert_close(kama.kama(view, 21, kernel=simd, compat=compat),
+                 kama.kama(view.copy(), 21, kernel="scalar", compat=compat), view)
+
+
+@pytest.mark.parametrize("scale", [1e-6, 1.0, 1e9])
+def test_scales_and_smoothing_constants(simd, compat, scale):
+    x = walk(8000, 7, scale)
+    for fast, slow in [(1, 1), (2, 30), (5, 200), (1, 1000)]:
+        assert_close(kama.kama(x, 9, kernel=simd, compat=compat, fast=fast, slow=slow),
+                     kama.kama(x, 9, kernel="scalar", compat=compat, fast=fast, slow=slow), x)
+
+
+def test_real_data(simd, compat, btc_close):
+    for p in (5, 30, 300):
+        assert_close(kama.kama(btc_close, p, kernel=simd, compat=compat),
+                     kama_exact(btc_close, p, compat=compat), btc_close)
+
+
+@settings(deadline=None, max_examples=40)
+@given(n=st.integers(2000, 40_000), p=st.integers(1, 300), seed=st.integers(0, 2**32 - 1),
+       features=st.sets(st.sampled_from(["flat", "spike", "lead", "nan", "steps"])))
+def test_random_long_series(simd, compat, n, p, seed, features):
+    rng = np.random.default_rng(seed)
+    x = 100 + np.cumsum(rng.standard_normal(n))
+    if "steps" in features:
+        x = np.round(x)  # many exactly flat windows
+    if "flat" in features:
+        a = rng.integers(0, n)
+        x[a : a + rng.integers(1, 3 * p + 2)] = x[a]
+    if "spike" in features:
+        x[rng.integers(0, n)] = 1e9
+    if "lead" in features:
+        x[: rng.integers(0, min(n, 3 * p + 50))] = np.nan
+    if "nan" in features:
+        x[rng.integers(0, n)] = np.nan
+    try:
+        want = kama.kama(x, p, kernel="scalar", compat=compat)
+    except ValueError:
+        return
+    assert_close(kama.kama(x, p, kernel=simd, compat=compat), want, np.nan_to_num(x))
+
+
+def test_vector_path_is_taken(simd):
+    """Long inputs run the lanes, not the scalar fallback: the lanes' fused multiply-adds round
+    differently from the scalar kernel's, so some last bits differ (and stay within bounds)."""
+    x = walk(50_000, 8)
+    got, scalar = kama.kama(x, 30, kernel=simd), kama.kama(x, 30, kernel="scalar")
+    assert not np.array_equal(got, scalar, equal_nan=True)
+    assert_close(got, scalar, x)

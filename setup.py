@@ -5,10 +5,12 @@ import numpy
 from setuptools import Extension, setup
 
 SOURCES = sorted(str(p) for p in Path("csrc").rglob("*.cpp"))
+HEADERS = sorted(str(p) for p in Path("csrc").rglob("*.hpp"))  # rebuild when a header changes
 
 ext = Extension(
     "kama._kama",
     sources=SOURCES,
+    depends=HEADERS,
     include_dirs=["csrc", numpy.get_include()],
     define_macros=[("NPY_TARGET_VERSION", "NPY_1_23_API_VERSION")],
     language="c++",

@@ -35,7 +35,11 @@ struct vec_avx2 {
             return _mm256_blendv_pd(abs(_mm256_div_pd(change, volatility)), set1(1.0), one_if);
         }
     }
-    static reg first_lane_one(reg v) { return _mm256_blend_pd(v, set1(1.0), 0x1); }
+    static reg first_lane_set(reg v, double s) { return _mm256_blend_pd(v, set1(s), 0x1); }
+    static reg fnmadd(reg a, reg b, reg c) { return _mm256_fnmadd_pd(a, b, c); }
+    static bool all_le(reg v, reg bound) {  // false for NaN lanes
+        return _mm256_movemask_pd(_mm256_cmp_pd(v, bound, _CMP_LE_OQ)) == 0xF;
+    }
 
     static void transpose(reg r[4]) {
         const reg t0 = _mm256_unpacklo_pd(r[0], r[1]), t1 = _mm256_unpackhi_pd(r[0], r[1]);

@@ -38,7 +38,11 @@ struct vec_avx512 {
             return _mm512_mask_blend_pd(one_if, abs(_mm512_div_pd(change, volatility)), set1(1.0));
         }
     }
-    static reg first_lane_one(reg v) { return _mm512_mask_blend_pd(0x1, v, set1(1.0)); }
+    static reg first_lane_set(reg v, double s) { return _mm512_mask_blend_pd(0x1, v, set1(s)); }
+    static reg fnmadd(reg a, reg b, reg c) { return _mm512_fnmadd_pd(a, b, c); }
+    static bool all_le(reg v, reg bound) {  // false for NaN lanes
+        return _mm512_cmp_pd_mask(v, bound, _CMP_LE_OQ) == 0xFF;
+    }
 
     // 8x8 transpose: pairs within 128-bit lanes, then 128-bit lanes in two rounds.
     static void transpose(reg r[8]) {

@@ -218,6 +218,19 @@ bool parse_kernel(PyObject* obj, kernel_fn* fn) {
     return resolve_kernel(name, "", fn);
 }
 
+bool parse_threads(const char* fname, PyObject* obj, std::size_t* threads) {
+    *threads = 0;
+    if (!obj || obj == Py_None) return true;
+    Py_ssize_t t;
+    if (!as_ssize(obj, "threads", &t)) return false;
+    if (t < 1) {
+        PyErr_Format(PyExc_ValueError, "%s: threads must be None or >= 1, got %zd", fname, t);
+        return false;
+    }
+    *threads = static_cast<std::size_t>(t);
+    return true;
+}
+
 bool set_default_kernel_from_env() {
     const char* env = std::getenv("KAMA_KERNEL");
     if (!env || !*env) {

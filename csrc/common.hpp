@@ -61,6 +61,8 @@ bool parse_smoothing(const char* fname, PyObject* fast, PyObject* slow, params_t
 bool parse_compat(const char* fname, PyObject* obj, compat_t* compat);
 // kernel=None/"auto" -> default; names checked against this build and CPU.
 bool parse_kernel(PyObject* obj, kernel_fn* fn);
+// threads=None -> 0 (as many as pay), else an int >= 1.
+bool parse_threads(const char* fname, PyObject* obj, std::size_t* threads);
 bool set_default_kernel_from_env();
 
 // `data` as a 1-D, C-contiguous, aligned, native float64 array (new reference): float64

@@ -6,7 +6,7 @@
 namespace kama {
 
 extern const char kama_doc[] =
-    "kama(data, period=30, kernel=None, *, fast=2, slow=30, compat='vectorta', out=None)\n"
+    "kama(data, period=30, kernel=None, *, fast=2, slow=30, compat='vectorta', out=None, threads=None)\n"
     "--\n\n"
     "Kaufman's Adaptive Moving Average of a 1-D price series.\n\n"
     "data: anything numpy.asarray turns into real numbers (float64 contiguous is used without\n"
@@ -14,7 +14,9 @@ extern const char kama_doc[] =
     "'avx512' (or the VectorTA aliases '*_batch'); KAMA_KERNEL sets the default.\n"
     "fast, slow: the smoothing constants' periods, 2/(fast+1) and 2/(slow+1).\n"
     "compat: 'vectorta' (seed with the price itself) or 'talib' (TA-Lib's TA_KAMA).\n"
-    "out: a writable float64 array of the same shape to fill and return.\n\n"
+    "out: a writable float64 array of the same shape to fill and return.\n"
+    "threads: None uses every core for a series long enough to pay; 1 stays on the calling\n"
+    "thread. Results of different thread counts agree to rounding, not bit for bit.\n\n"
     "Returns a float64 array; NaN during the warm-up of `period` bars after the leading NaNs.\n\n"
     ">>> import kama\n"
     ">>> kama.kama([1.0, 2.0, 3.0, 2.0, 4.0], period=2).round(6).tolist()\n"
@@ -22,7 +24,7 @@ extern const char kama_doc[] =
 
 namespace {
 
-const char* const kama_names[] = {"data", "period", "kernel", "fast", "slow", "compat", "out", nullptr};
+const char* const kama_names[] = {"data", "period", "kernel", "fast", "slow", "compat", "out", "threads", nullptr};
 arg_parser kama_args{"kama()", kama_names, 3, 1};
 
 // out= must be a writable float64 ndarray of the data's shape; its dtype and flags are
@@ -58,14 +60,15 @@ bool overlaps(const double* x, std::size_t n, PyArrayObject* out) {
 }  // namespace
 
 PyObject* py_kama(PyObject*, PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames) {
-    PyObject* a[7];
+    PyObject* a[8];
     if (!kama_args.parse(args, nargs, kwnames, a)) return nullptr;
     Py_ssize_t period = 30;
     if (a[1] && !as_ssize(a[1], "period", &period)) return nullptr;
     kernel_fn kernel;
     if (!parse_kernel(a[2], &kernel)) return nullptr;
     params_t prm;
-    if (!parse_smoothing("kama", a[3], a[4], &prm) || !parse_compat("kama", a[5], &prm.compat))
+    if (!parse_smoothing("kama", a[3], a[4], &prm) || !parse_compat("kama", a[5], &prm.compat) ||
+        !parse_threads("kama", a[7], &prm.threads))
         return nullptr;
     PyArrayObject* out = nullptr;
     if (a[6] && a[6] != Py_None) {

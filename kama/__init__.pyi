@@ -22,6 +22,7 @@ def kama(
     slow: int = 30,
     compat: Compat = "vectorta",
     out: npt.NDArray[np.float64] | None = None,
+    threads: int | None = None,
 ) -> npt.NDArray[np.float64]: ...
 def kama_batch(
     data: npt.ArrayLike,

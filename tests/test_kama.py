@@ -78,6 +78,18 @@ def _running_sum_kama(x, period):
     return np.array(y)
 
 
+def test_peer_nan_from_cancellation_is_the_peers_defect():
+    """Found by hypothesis: a 10 then values near 1e-17, period 1. VectorTA's running sum
+    cancels and it gives NaN where the exact answer is a number; ours gives the number."""
+    x = np.concatenate([[10.0], np.arange(1, 15) * 1.0699364434094237e-17])
+    exact = np.array(kama_exact(x, 1))
+    got = kama.kama(x, 1)
+    assert not np.isnan(got[1:]).any()
+    assert_close(got, exact, x)
+    vector_ta = pytest.importorskip("vector_ta")
+    assert_matches_peer(got, vector_ta.kama(x, 1), x, 1, "vectorta")
+
+
 def test_peer_check_rejects_a_wrong_result():
     x = 100 + np.cumsum(np.random.default_rng(9).standard_normal(200))
     good = kama.kama(x, 10)
@@ -103,6 +115,17 @@ def test_spike_check_rejects_a_running_sum():
 def test_flat_stretches(kernel, compat, scale):
     x = scale * np.concatenate([np.linspace(1, 2, 40), np.full(50, 2.0), np.linspace(2, 1.5, 30), np.full(40, 1.5)])
     assert_close(kama.kama(x, 10, kernel=kernel, compat=compat), kama_exact(x, 10, compat=compat), x)
+
+
+@pytest.mark.parametrize("fast, slow", [(1, 1), (1, 10**7), (2, 10**4), (50, 3)])
+def test_extreme_smoothing_constants_against_exact(kernel, compat, fast, slow):
+    """A tiny c (huge slow) must not bias the recurrence: (1 - c) y + c x would round 1 - c."""
+    n = 20_000
+    x = 100 + np.where(np.arange(n) % 2 == 0, 1.0, -1.0)  # ER = 0 for an even period: c = ssc^2
+    x[: n // 3] += 50
+    x[n // 2 : n // 2 + 40] += np.linspace(0, 30, 40)
+    want = kama_exact(x, 10, fast=fast, slow=slow, compat=compat)
+    assert_close(kama.kama(x, 10, kernel=kernel, fast=fast, slow=slow, compat=compat), want, x)
 
 
 def test_all_kernels_agree_with_scalar(kernel, compat):

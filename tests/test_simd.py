@@ -146,3 +146,63 @@ def test_vector_path_is_taken(simd):
     got, scalar = kama.kama(x, 30, kernel=simd), kama.kama(x, 30, kernel="scalar")
     assert not np.array_equal(got, scalar, equal_nan=True)
     assert_close(got, scalar, x)
+
+
+# ---- threads: the same scan split across workers ----------------------------------------------
+
+N_SPLIT = 400_000  # several superblocks per worker for either kernel
+
+
+@pytest.mark.parametrize("threads", [2, 3, 7])
+def test_threads_agree_with_one_thread(simd, compat, threads):
+    x = walk(N_SPLIT, 9)
+    one = kama.kama(x, 30, kernel=simd, compat=compat, threads=1)
+    many = kama.kama(x, 30, kernel=simd, compat=compat, threads=threads)
+    assert_close(many, one, x)
+    assert_close(many, kama.kama(x, 30, kernel="scalar", compat=compat), x)
+
+
+@pytest.mark.parametrize("where", [0.1, 0.4999, 0.5, 0.5001, 0.9])
+def test_threads_with_a_nan(simd, compat, where):
+    x = walk(N_SPLIT, 10)
+    k = int(where * N_SPLIT)
+    x[k] = np.nan
+    got = kama.kama(x, 17, kernel=simd, compat=compat, threads=2)
+    want = kama.kama(x, 17, kernel="scalar", compat=compat)
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+    assert_close(got, want, np.nan_to_num(x))
+
+
+def test_threads_spike_at_the_second_worker(simd, compat):
+    n, p = 300_000, 30
+    x = walk(n, 11)
+    ordinary = np.abs(x).max()
+    lanes = {"avx2": 4, "avx512": 8}[simd]
+    k = p + lanes * 8190 + 5  # inside the second superblock's first lane
+    x[k] = 1e12
+    got = kama.kama(x, p, kernel=simd, compat=compat, threads=2)
+    want = kama.kama(x, p, kernel="scalar", compat=compat)
+    after = slice(k + p + 1, n)
+    err = np.abs(got[after] - want[after])
+    assert (err <= 1e-10 * np.abs(want[after]) + 1e-12 * ordinary).all(), err.max()
+
+
+def test_threads_with_slow_decay_fall_back(simd, compat):
+    """With ER = 0 and slow=200, c = 1e-4: the carry into the second worker is still ~1e-3 of
+    itself after a superblock, far above 2^-60, so the kernel must compute on one thread
+    rather than drop it (which would be off by ~0.1 here)."""
+    x = 100 + np.where(np.arange(N_SPLIT) % 2 == 0, 1.0, -1.0)  # ER = 0 for an even period
+    x[: N_SPLIT // 3] += 50  # so that the second worker starts far from its own start
+    got = kama.kama(x, 10, kernel=simd, compat=compat, slow=200, threads=2)
+    want = kama.kama(x, 10, kernel="scalar", compat=compat, slow=200)
+    assert_close(got, want, x)
+
+
+def test_threads_argument():
+    x = walk(1000, 13)
+    np.testing.assert_array_equal(kama.kama(x, 5, threads=1), kama.kama(x, 5, threads=None))
+    with pytest.raises(ValueError, match="threads"):
+        kama.kama(x, 5, threads=0)
+    with pytest.raises(TypeError, match="threads"):
+        kama.kama(x, 5, threads=1.5)
+    assert kama.kama(x, 5, threads=10_000).shape == x.shape

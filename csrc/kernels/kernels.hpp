@@ -9,10 +9,11 @@ namespace kama {
 enum class compat_t : int { vectorta = 0, talib = 1 };
 
 struct params_t {
-    std::size_t period;  // >= 1
-    double fsc;          // fast smoothing constant, 2 / (fast + 1)
-    double ssc;          // slow smoothing constant, 2 / (slow + 1)
+    std::size_t period;    // >= 1
+    double fsc;            // fast smoothing constant, 2 / (fast + 1)
+    double ssc;            // slow smoothing constant, 2 / (slow + 1)
     compat_t compat;
+    std::size_t threads = 1;  // 0: as many as pay (kernels that cannot split ignore it)
 };
 
 enum class status_t : int { ok = 0, no_memory = 1 };

@@ -19,6 +19,7 @@
 #include <cstring>
 
 #include "kernels.hpp"
+#include "parallel.hpp"
 
 namespace kama {
 namespace {
@@ -29,6 +30,7 @@ inline std::size_t round_up(std::size_t v, std::size_t m) { return (v + m - 1) /
 inline std::size_t min_size(std::size_t a, std::size_t b) { return a < b ? a : b; }
 
 constexpr double head_threshold = 0x1p-60;  // P below this: the carry no longer shows
+constexpr std::size_t min_outputs_per_thread = 1 << 17;
 
 inline std::size_t pow2_at_least(std::size_t v) {
     std::size_t r = 1;
@@ -36,9 +38,287 @@ inline std::size_t pow2_at_least(std::size_t v) {
     return r;
 }
 
+// What every superblock of one call shares.
+struct shape_t {
+    const double* x;
+    double* y;
+    std::size_t n, p, start;
+    std::size_t chunk;  // outputs per lane and superblock, a whole number of blocks
+    std::size_t ring;   // rows of the transposed-price ring, a power of two
+    double fsc, ssc;
+};
+
+// A worker's scratch memory.
+struct buffers_t {
+    void* mem = nullptr;
+    double *rx, *rm, *tp, *suffix, *next, *stage, *lanes, *keep;
+
+    bool allocate(const shape_t& s, std::size_t L, bool keep_head) {
+        const std::size_t head = round_up(s.chunk, L) * L;
+        const std::size_t doubles = 2 * s.ring * L + (keep_head ? 2 : 1) * head + 2 * s.p * L + 5 * L * L;
+        if (posix_memalign(&mem, 64, doubles * sizeof(double)) != 0) {
+            mem = nullptr;
+            return false;
+        }
+        rx = static_cast<double*>(mem);  // rx[(j & mask)*L + l] = x[s_l - p + j]
+        rm = rx + s.ring * L;           // the move ending at that price
+        tp = rm + s.ring * L;           // P on the lanes' heads
+        keep = keep_head ? tp + head : nullptr;  // the head rows still owed a multiple of U
+        suffix = tp + (keep_head ? 2 : 1) * head;  // suffix sums, current and next block
+        next = suffix + s.p * L;
+        stage = next + s.p * L;         // L local outputs awaiting transposition
+        lanes = stage + L * L;          // 4 * L scratch
+        std::memset(rx, 0, 2 * s.ring * L * sizeof(double));
+        return true;
+    }
+    ~buffers_t() { std::free(mem); }
+};
+
+// The output before a superblock is alpha + beta * U: alpha known, U the unknown output
+// before the worker's range (beta is 0 once it no longer shows).
+struct carry_t {
+    double alpha, beta;
+};
+
+enum class sb_status { ok, nan_rest, infinite };
+
+// Adds scale * rows[t][l] to lane l's outputs for t < count (lanes [lane_lo, lane_hi)).
+template <class V>
+void add_rows(const shape_t& s, double* scratch, std::size_t sb, std::size_t lc, const double* rows,
+              std::size_t count, typename V::reg scale, std::size_t lane_lo, std::size_t lane_hi) {
+    constexpr std::size_t L = V::L;
+    for (std::size_t t0 = 0; t0 < count; t0 += L) {
+        typename V::reg tile[L];
+        for (std::size_t k = 0; k < L; ++k) tile[k] = V::mul(V::load(rows + (t0 + k) * L), scale);
+        V::transpose(tile);
+        for (std::size_t l = lane_lo; l < lane_hi; ++l) {
+            const std::size_t to = sb + l * lc + t0;
+            const std::size_t stop = min_size(min_size(to + L, sb + (l + 1) * lc), s.n);
+            if (to + L == stop) {
+                V::store(s.y + to, V::add(V::load(s.y + to), tile[l]));
+            } else {
+                V::store(scratch, tile[l]);
+                for (std::size_t k = 0; to + k < stop; ++k) s.y[to + k] += scratch[k];
+            }
+        }
+    }
+}
+
+// Outputs [sb, sb + L*lc) (those below n), lane l taking [sb + l*lc, sb + (l+1)*lc). With
+// keep_rows, the superblock starts a worker's range (carry.beta == 1) and its head rows owed a
+// multiple of U are kept in b.keep.
+template <class V, compat_t C>
+sb_status superblock(const shape_t& s, buffers_t& b, std::size_t sb, carry_t& carry, std::size_t* keep_rows) {
+    using reg = typename V::reg;
+    constexpr std::size_t L = V::L;
+    const double* const x = s.x;
+    double* const y = s.y;
+    const std::size_t n = s.n, p = s.p, mask = s.ring - 1;
+    const reg diff = V::set1(s.fsc - s.ssc), ssc = V::set1(s.ssc);
+    const reg threshold = V::set1(head_threshold);
+    double* const rx = b.rx;
+    double* const rm = b.rm;
+    double* const lanes = b.lanes;
+
+    // The last superblock shrinks its chunks; lanes past the end read the last price and
+    // their outputs are dropped.
+    const std::size_t lc = min_size(s.chunk, p * ((n - sb + L * p - 1) / (L * p)));
+    const double* const x0 = x + sb - p;  // lane l's row j is x0[l*lc + j], at or after first
+    // Tiles of rows below fast_rows are inside x for every lane.
+    const std::size_t fast_rows = n + p - sb >= (L - 1) * lc + L ? n + p - sb - (L - 1) * lc - L + 1 : 0;
+    std::size_t made = 0;  // rows transposed so far (a multiple of L)
+    reg last_row = V::zero();
+    auto make_rows = [&](std::size_t upto) {
+        for (; made < upto; made += L) {
+            reg tile[L];
+            if (made < fast_rows) {
+                for (std::size_t l = 0; l < L; ++l) tile[l] = V::load(x0 + l * lc + made);
+            } else {  // past the end of x: repeat the last price
+                for (std::size_t l = 0; l < L; ++l) {
+                    const std::size_t from = sb - p + l * lc + made;
+                    for (std::size_t k = 0; k < L; ++k) lanes[k] = x[min_size(from + k, n - 1)];
+                    tile[l] = V::load(lanes);
+                }
+            }
+            V::transpose(tile);
+            for (std::size_t k = 0; k < L; ++k) {
+                const std::size_t at = ((made + k) & mask) * L;
+                V::store(rx + at, tile[k]);
+                V::store(rm + at, V::abs(V::sub(tile[k], last_row)));  // row 0's is unused
+                last_row = tile[k];
+            }
+        }
+    };
+    auto X = [rx, mask](std::size_t row) { return V::load(rx + (row & mask) * L); };
+    auto M = [rm, mask](std::size_t row) { return V::load(rm + (row & mask) * L); };
+
+    // Local outputs go to y a tile at a time, transposed.
+    auto flush = [&](std::size_t t0, std::size_t count) {
+        reg tile[L];
+        for (std::size_t k = 0; k < L; ++k) tile[k] = V::load(b.stage + k * L);
+        V::transpose(tile);
+        if (count == L && sb + (L - 1) * lc + t0 + L <= n) {
+            for (std::size_t l = 0; l < L; ++l) V::store(y + sb + l * lc + t0, tile[l]);
+            return;
+        }
+        for (std::size_t l = 0; l < L; ++l) {
+            const std::size_t to = sb + l * lc + t0;
+            const std::size_t stop = min_size(min_size(to + count, sb + (l + 1) * lc), n);
+            V::store(lanes, tile[l]);
+            for (std::size_t k = 0; to + k < stop; ++k) y[to + k] = lanes[k];
+        }
+    };
+
+    // Suffix sums of each lane's first block: moves ending at rows 1..p.
+    double* suffix = b.suffix;
+    double* next = b.next;
+    make_rows(round_up(2 * p + 1, L));
+    reg tail = V::zero();
+    for (std::size_t o = p; o-- > 0;) {
+        tail = V::add(M(o + 1), tail);
+        V::store(suffix + o * L, tail);
+    }
+
+    // The lanes' scans. Lane 0 starts from alpha with P = beta; the others from 0 with P = 1.
+    reg ylocal = V::first_lane_set(V::zero(), carry.alpha);
+    reg prod = V::first_lane_set(V::set1(1.0), carry.beta);
+    std::size_t head_rows = lc;  // rows whose P some lane still needs
+    bool in_head = true;
+    const std::size_t blocks = lc / p;
+    for (std::size_t blk = 0; blk < blocks; ++blk) {
+        const std::size_t i0 = p + blk * p;  // row of the block's first output
+        const bool has_next = blk + 1 < blocks;
+        make_rows(round_up(i0 + p + 1, L));  // this block's rows and the next one's moves
+        reg prefix = V::zero();
+        tail = V::zero();
+        for (std::size_t r = 0; r < p; ++r) {
+            const std::size_t row = i0 + r, t = row - p;
+            const reg xv = X(row);
+            if (r > 0) prefix = V::add(prefix, M(row));
+            if (has_next) {  // the next block's suffix sums, off the dependency chain
+                const std::size_t o = p - 1 - r;
+                tail = V::add(M(i0 + o + 1), tail);
+                V::store(next + o * L, tail);
+            }
+            const reg volatility = V::add(V::load(suffix + r * L), prefix);
+            const reg er = V::template efficiency<C>(V::sub(xv, X(row - p)), volatility);
+            const reg sc = V::fmadd(er, diff, ssc);
+            reg c = V::mul(sc, sc);
+            if (C == compat_t::vectorta && sb == s.start && t == 0)
+                c = V::first_lane_set(c, 1.0);  // the seed: from 0, y + 1 * (x - y) is x exactly
+            ylocal = V::fmadd(c, V::sub(xv, ylocal), ylocal);
+            prod = V::fnmadd(prod, c, prod);  // P (1 - c)
+            V::store(b.stage + (t % L) * L, ylocal);
+            if (t % L == L - 1) flush(t + 1 - L, L);
+            if (in_head) {
+                V::store(b.tp + t * L, prod);
+                // NaN never passes, so a lane with a NaN keeps its head to the end.
+                if (t % L == L - 1 && V::all_le(prod, threshold)) {
+                    in_head = false;
+                    head_rows = t + 1;
+                }
+            }
+        }
+        double* swap = suffix;
+        suffix = next;
+        next = swap;
+    }
+    if (lc % L) flush(lc - lc % L, lc % L);
+
+    // Carries: lane l + 1 starts where lane l ends, alpha + beta U each.
+    double* lane_prod = lanes;
+    double* lane_end = lanes + L;
+    double* alpha = lanes + 2 * L;
+    double* beta = lanes + 3 * L;
+    V::store(lane_prod, prod);
+    V::store(lane_end, ylocal);
+    alpha[0] = 0.0;  // lane 0 has its alpha already
+    beta[0] = carry.beta == 0.0 ? 0.0 : 1.0;  // and its P carries beta
+    double a = lane_end[0], bt = lane_prod[0];
+    std::size_t broken = L;  // first lane whose carry is not finite
+    for (std::size_t l = 1; l < L; ++l) {
+        alpha[l] = a;
+        beta[l] = bt;
+        if (!__builtin_isfinite(a) && broken == L) broken = l;
+        a = lane_prod[l] * a + lane_end[l];
+        bt = lane_prod[l] * bt;
+    }
+    if (broken < L && !__builtin_isnan(alpha[broken])) return sb_status::infinite;
+    carry = {a, bt};
+
+    // The heads: y += P * alpha now; P * beta * U is kept for when U is known.
+    add_rows<V>(s, lanes + 4 * L, sb, lc, b.tp, head_rows, V::load(alpha), 1, broken);
+    if (keep_rows) {
+        const reg coef = V::load(beta);
+        for (std::size_t t = 0; t < head_rows; ++t)
+            V::store(b.keep + t * L, V::mul(V::load(b.tp + t * L), coef));
+        *keep_rows = head_rows;
+    }
+    // From a NaN carry on, every output is NaN, as in the sequential recurrence (the caller
+    // fills the outputs after this superblock).
+    if (broken < L) {
+        for (std::size_t i = sb + broken * lc; i < min_size(sb + L * lc, n); ++i) y[i] = __builtin_nan("");
+        return sb_status::nan_rest;
+    }
+    return sb_status::ok;
+}
+
+// One worker's range of superblocks.
+struct range_t {
+    std::size_t sb_begin, sb_end;  // output indices, superblock-aligned (sb_end may pass n)
+    std::size_t keep_rows = 0, lc0 = 0;
+    bool known_start;              // the first worker knows the output before its range
+    bool failed = false;           // out of memory, an infinite carry, or a slow decay
+    bool nan_rest = false;
+    buffers_t buffers;
+};
+
+struct job_ctx_t {
+    const shape_t* s;
+    range_t* ranges;
+    double seed;
+    sb_status (*superblock)(const shape_t&, buffers_t&, std::size_t, carry_t&, std::size_t*);
+    std::size_t lanes;
+};
+
+void run_range(void* raw, std::size_t index) {
+    auto* ctx = static_cast<job_ctx_t*>(raw);
+    const shape_t& s = *ctx->s;
+    range_t& r = ctx->ranges[index];
+    const std::size_t L = ctx->lanes;
+    if (!r.buffers.allocate(s, L, !r.known_start)) {
+        r.failed = true;
+        return;
+    }
+    carry_t carry = r.known_start ? carry_t{ctx->seed, 0.0} : carry_t{0.0, 1.0};
+    for (std::size_t sb = r.sb_begin; sb < r.sb_end && sb < s.n; sb += L * s.chunk) {
+        const bool first_unknown = !r.known_start && sb == r.sb_begin;
+        if (first_unknown) r.lc0 = min_size(s.chunk, s.p * ((s.n - sb + L * s.p - 1) / (L * s.p)));
+        const sb_status st = ctx->superblock(s, r.buffers, sb, carry, first_unknown ? &r.keep_rows : nullptr);
+        if (st == sb_status::infinite) {
+            r.failed = true;
+            return;
+        }
+        if (st == sb_status::nan_rest) {
+            for (std::size_t i = sb + L * s.chunk; i < min_size(r.sb_end, s.n); ++i) s.y[i] = __builtin_nan("");
+            r.nan_rest = true;
+            return;
+        }
+        if (first_unknown && !(carry.beta <= head_threshold)) {  // U still shows: no split here
+            r.failed = true;
+            return;
+        }
+        carry.beta = 0.0;
+    }
+}
+
+template <class V, compat_t C>
+sb_status superblock_entry(const shape_t& s, buffers_t& b, std::size_t sb, carry_t& carry, std::size_t* keep) {
+    return superblock<V, C>(s, b, sb, carry, keep);
+}
+
 template <class V, compat_t C>
 status_t run_simd(const double* x, std::size_t n, std::size_t first, const params_t& prm, double* y) {
-    using reg = typename V::reg;
     constexpr std::size_t L = V::L;
     const std::size_t p = prm.period;
     const std::size_t start = first + p;
@@ -47,177 +327,46 @@ status_t run_simd(const double* x, std::size_t n, std::size_t first, const param
         n - start < 4 * L * 64)
         return kama_f64_scalar(x, n, first, prm, y);
 
-    // Transposed prices and moves live in a ring of rows that stays in L1: a block reads back to
-    // row - p and ahead to its end + p, and the next block's rows are made before it starts.
-    const std::size_t ring = pow2_at_least(2 * p + 3 * L);
-    const std::size_t mask = ring - 1;
-    const std::size_t chunk = p * ((simd_chunk_target + p - 1) / p);  // a whole number of blocks
-    const std::size_t doubles = (2 * ring + round_up(chunk, L) + 2 * p + 2 * L + 4) * L;
-    void* mem = nullptr;
-    if (posix_memalign(&mem, 64, doubles * sizeof(double)) != 0) return status_t::no_memory;
-    double* const rx = static_cast<double*>(mem);  // rx[(j & mask)*L + l] = x[s_l - p + j]
-    double* const rm = rx + ring * L;              // the move ending at that price
-    double* const tp = rm + ring * L;              // P on the lanes' heads
-    double* suffix = tp + round_up(chunk, L) * L;  // suffix sums, current and next block
-    double* next = suffix + p * L;
-    double* const stage = next + p * L;            // L local outputs awaiting transposition
-    double* const lanes = stage + L * L;           // 4 * L scratch
-    std::memset(rx, 0, 2 * ring * L * sizeof(double));
+    const shape_t s{x, y, n, p, start, p * ((simd_chunk_target + p - 1) / p),
+                    pow2_at_least(2 * p + 3 * L), prm.fsc, prm.ssc};
+    const std::size_t span = L * s.chunk;  // outputs per superblock
+    const std::size_t superblocks = (n - start + span - 1) / span;
+    std::size_t workers = prm.threads ? prm.threads : usable_cores();
+    if (prm.threads == 0) workers = min_size(workers, (n - start) / min_outputs_per_thread);
+    workers = min_size(workers ? workers : 1, min_size(superblocks, 64));
 
     for (std::size_t i = 0; i < start; ++i) y[i] = __builtin_nan("");
-    const reg diff = V::set1(prm.fsc - prm.ssc), ssc = V::set1(prm.ssc);
-    const reg threshold = V::set1(head_threshold);
-    // The output before the first one: TA-Lib's seed. VectorTA's seed is the first output
-    // itself, made by c = 1 below (from 0, y + 1 * (x - y) is x exactly).
-    double carry = C == compat_t::talib ? x[start - 1] : 0.0;
+    range_t ranges[64];
+    for (std::size_t w = 0; w < workers; ++w) {
+        ranges[w].sb_begin = start + (superblocks * w / workers) * span;
+        ranges[w].sb_end = start + (superblocks * (w + 1) / workers) * span;
+        ranges[w].known_start = w == 0;
+    }
+    // TA-Lib seeds with the price before the first output; VectorTA's seed is made in lane 0.
+    job_ctx_t ctx{&s, ranges, C == compat_t::talib ? x[start - 1] : 0.0, superblock_entry<V, C>, L};
+    run_tasks(workers, run_range, &ctx);
 
-    for (std::size_t sb = start; sb < n; sb += L * chunk) {
-        // The last superblock shrinks its chunks; lanes past the end read the last price and
-        // their outputs are dropped.
-        const std::size_t lc = min_size(chunk, p * ((n - sb + L * p - 1) / (L * p)));
-        const double* const x0 = x + sb - p;  // lane l's row j is x0[l*lc + j], >= first
-        // Tiles of rows below fast_rows are inside x for every lane.
-        const std::size_t fast_rows = n + p - sb >= (L - 1) * lc + L ? n + p - sb - (L - 1) * lc - L + 1 : 0;
-        std::size_t made = 0;  // rows transposed so far (a multiple of L)
-        reg last_row = V::zero();
-        auto make_rows = [&](std::size_t upto) {
-            for (; made < upto; made += L) {
-                reg tile[L];
-                if (made < fast_rows) {
-                    for (std::size_t l = 0; l < L; ++l) tile[l] = V::load(x0 + l * lc + made);
-                } else {  // past the end of x: repeat the last price
-                    for (std::size_t l = 0; l < L; ++l) {
-                        const std::size_t from = sb - p + l * lc + made;
-                        for (std::size_t k = 0; k < L; ++k) lanes[k] = x[min_size(from + k, n - 1)];
-                        tile[l] = V::load(lanes);
-                    }
-                }
-                V::transpose(tile);
-                for (std::size_t k = 0; k < L; ++k) {
-                    const std::size_t at = ((made + k) & mask) * L;
-                    V::store(rx + at, tile[k]);
-                    V::store(rm + at, V::abs(V::sub(tile[k], last_row)));  // row 0's is unused
-                    last_row = tile[k];
-                }
-            }
-        };
-        auto X = [rx, mask](std::size_t row) { return V::load(rx + (row & mask) * L); };
-        auto M = [rm, mask](std::size_t row) { return V::load(rm + (row & mask) * L); };
-
-        // Output rows go to y a tile at a time, transposed; `broken` limits the lanes written.
-        auto flush = [&](std::size_t t0, std::size_t count, std::size_t lanes_out) {
-            reg tile[L];
-            for (std::size_t k = 0; k < L; ++k) tile[k] = V::load(stage + k * L);
-            V::transpose(tile);
-            if (count == L && lanes_out == L && sb + (L - 1) * lc + t0 + L <= n) {
-                for (std::size_t l = 0; l < L; ++l) V::store(y + sb + l * lc + t0, tile[l]);
-                return;
-            }
-            for (std::size_t l = 0; l < lanes_out; ++l) {
-                const std::size_t to = sb + l * lc + t0;
-                const std::size_t stop = min_size(min_size(to + count, sb + (l + 1) * lc), n);
-                V::store(lanes, tile[l]);
-                for (std::size_t k = 0; to + k < stop; ++k) y[to + k] = lanes[k];
-            }
-        };
-
-        // Suffix sums of each lane's first block: moves ending at rows 1..p.
-        make_rows(round_up(2 * p + 1, L));
-        reg tail = V::zero();
-        for (std::size_t o = p; o-- > 0;) {
-            tail = V::add(M(o + 1), tail);
-            V::store(suffix + o * L, tail);
+    bool failed = false;
+    for (std::size_t w = 0; w < workers; ++w) failed |= ranges[w].failed;
+    if (failed) {  // rare: memory, an infinite price, or a decay too slow to split on
+        if (workers > 1) {
+            params_t one = prm;
+            one.threads = 1;
+            return run_simd<V, C>(x, n, first, one, y);
         }
-
-        // The lanes' scans. Lane 0 carries the true output (its P is 0); the others start at 0.
-        reg ylocal = V::first_lane_set(V::zero(), carry);
-        reg prod = V::first_lane_set(V::set1(1.0), 0.0);
-        std::size_t head_rows = lc;  // rows whose P some lane still needs
-        bool in_head = true;
-        const std::size_t blocks = lc / p;
-        for (std::size_t blk = 0; blk < blocks; ++blk) {
-            const std::size_t i0 = p + blk * p;  // row of the block's first output
-            const bool has_next = blk + 1 < blocks;
-            make_rows(round_up(i0 + p + 1, L));  // this block's rows and the next one's moves
-            reg prefix = V::zero();
-            tail = V::zero();
-            for (std::size_t r = 0; r < p; ++r) {
-                const std::size_t row = i0 + r, t = row - p;
-                const reg xv = X(row);
-                if (r > 0) prefix = V::add(prefix, M(row));
-                if (has_next) {  // the next block's suffix sums, off the dependency chain
-                    const std::size_t o = p - 1 - r;
-                    tail = V::add(M(i0 + o + 1), tail);
-                    V::store(next + o * L, tail);
-                }
-                const reg volatility = V::add(V::load(suffix + r * L), prefix);
-                const reg er = V::template efficiency<C>(V::sub(xv, X(row - p)), volatility);
-                const reg sc = V::fmadd(er, diff, ssc);
-                reg c = V::mul(sc, sc);
-                if (C == compat_t::vectorta && sb == start && t == 0)
-                    c = V::first_lane_set(c, 1.0);  // the seed: y[start] = x[start]
-                ylocal = V::fmadd(c, V::sub(xv, ylocal), ylocal);
-                prod = V::fnmadd(prod, c, prod);  // P (1 - c)
-                V::store(stage + (t % L) * L, ylocal);
-                if (t % L == L - 1) flush(t + 1 - L, L, L);
-                if (in_head) {
-                    V::store(tp + t * L, prod);
-                    // NaN never passes, so a lane with a NaN keeps its head to the end.
-                    if (t % L == L - 1 && V::all_le(prod, threshold)) {
-                        in_head = false;
-                        head_rows = t + 1;
-                    }
-                }
-            }
-            double* swap = suffix;
-            suffix = next;
-            next = swap;
-        }
-        if (lc % L) flush(lc - lc % L, lc % L, L);
-
-        // Carries: lane l + 1 starts where lane l ends.
-        double* lane_prod = lanes;
-        double* lane_end = lanes + L;
-        double* lane_carry = lanes + 2 * L;
-        V::store(lane_prod, prod);
-        V::store(lane_end, ylocal);
-        lane_carry[0] = 0.0;  // lane 0 needs no correction
-        carry = lane_end[0];
-        std::size_t broken = L;  // first lane whose carry is not finite
-        for (std::size_t l = 1; l < L; ++l) {
-            lane_carry[l] = carry;
-            if (!__builtin_isfinite(carry) && broken == L) broken = l;
-            carry = lane_prod[l] * carry + lane_end[l];
-        }
-        if (broken < L && !__builtin_isnan(lane_carry[broken])) {
-            std::free(mem);  // an infinite price: leave it to the scalar kernel's order
-            return kama_f64_scalar(x, n, first, prm, y);
-        }
-
-        // The heads: y += P * carry, lane by lane, in y's own layout.
-        const reg carries = V::load(lane_carry);
-        for (std::size_t t0 = 0; t0 < head_rows; t0 += L) {
-            reg tile[L];
-            for (std::size_t k = 0; k < L; ++k) tile[k] = V::mul(V::load(tp + (t0 + k) * L), carries);
-            V::transpose(tile);
-            for (std::size_t l = 1; l < broken; ++l) {
-                const std::size_t to = sb + l * lc + t0;
-                const std::size_t stop = min_size(min_size(to + L, sb + (l + 1) * lc), n);
-                if (to + L == stop) {
-                    V::store(y + to, V::add(V::load(y + to), tile[l]));
-                } else {
-                    V::store(lanes + 3 * L, tile[l]);
-                    for (std::size_t k = 0; to + k < stop; ++k) y[to + k] += lanes[3 * L + k];
-                }
-            }
-        }
-        // From a NaN carry on, every output is NaN, as in the sequential recurrence.
-        if (broken < L) {
-            for (std::size_t i = sb + broken * lc; i < n; ++i) y[i] = __builtin_nan("");
+        return ranges[0].buffers.mem ? kama_f64_scalar(x, n, first, prm, y) : status_t::no_memory;
+    }
+    // Ranges in order: U is the last output before the range, final by now.
+    for (std::size_t w = 1; w < workers; ++w) {
+        range_t& r = ranges[w];
+        const double u = y[r.sb_begin - 1];
+        if (__builtin_isnan(u)) {
+            for (std::size_t i = r.sb_begin; i < n; ++i) y[i] = __builtin_nan("");
             break;
         }
+        add_rows<V>(s, r.buffers.lanes, r.sb_begin, r.lc0, r.buffers.keep, r.keep_rows, V::set1(u), 0, L);
+        if (r.nan_rest) break;  // everything after it is NaN already
     }
-    std::free(mem);
     return status_t::ok;
 }
 

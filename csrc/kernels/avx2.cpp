@@ -55,8 +55,10 @@ struct vec_avx2 {
 
 status_t kama_f64_avx2(const double* x, std::size_t n, std::size_t first, const params_t& prm,
                        double* y) {
-    return prm.compat == compat_t::talib ? run_simd<vec_avx2, compat_t::talib>(x, n, first, prm, y)
-                                         : run_simd<vec_avx2, compat_t::vectorta>(x, n, first, prm, y);
+    const status_t st = prm.compat == compat_t::talib ? run_simd<vec_avx2, compat_t::talib>(x, n, first, prm, y)
+                                                      : run_simd<vec_avx2, compat_t::vectorta>(x, n, first, prm, y);
+    _mm256_zeroupper();  // back to baseline code: leave no dirty upper state (see simd_kama.hpp)
+    return st;
 }
 
 }  // namespace kama

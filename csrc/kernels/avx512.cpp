@@ -71,9 +71,11 @@ struct vec_avx512 {
 }  // namespace
 
 status_t kama_f64_avx512(const double* x, std::size_t n, std::size_t first, const params_t& prm,
-                         double* y) {
-    return prm.compat == compat_t::talib ? run_simd<vec_avx512, compat_t::talib>(x, n, first, prm, y)
-                                         : run_simd<vec_avx512, compat_t::vectorta>(x, n, first, prm, y);
+                       double* y) {
+    const status_t st = prm.compat == compat_t::talib ? run_simd<vec_avx512, compat_t::talib>(x, n, first, prm, y)
+                                                      : run_simd<vec_avx512, compat_t::vectorta>(x, n, first, prm, y);
+    _mm256_zeroupper();  // back to baseline code: leave no dirty upper state (see simd_kama.hpp)
+    return st;
 }
 
 }  // namespace kama

@@ -206,3 +206,22 @@ def test_threads_argument():
     with pytest.raises(TypeError, match="threads"):
         kama.kama(x, 5, threads=1.5)
     assert kama.kama(x, 5, threads=10_000).shape == x.shape
+
+
+@pytest.mark.parametrize("before", [1, 10, 40])
+def test_spike_just_before_a_lane_starts(simd, compat, before):
+    """A lane that starts while the output still carries a 1e15 tick starts from a carry of
+    ~1e14; its head correction must last until the carry no longer shows relative to the
+    output (~100), not merely relative to the largest price. Full-length lanes, so that the
+    head ends inside them; the scalar kernel (5e-13 from the exact reference on such data, see
+    bench_accuracy.py) is the yardstick."""
+    p, lanes, chunk = 30, LANES[simd], 30 * -(-8192 // 30)
+    n = p + lanes * chunk  # one whole superblock
+    x = walk(n, 14)
+    k = p + 2 * chunk - before  # just before lane 2 starts
+    x[k] = 1e15
+    want = kama.kama(x, p, kernel="scalar", compat=compat)
+    got = kama.kama(x, p, kernel=simd, compat=compat, threads=1)
+    after = slice(k + p + 1, n)
+    rel = np.abs(got[after] - want[after]) / np.abs(want[after])
+    assert rel.max() <= 1e-10, rel.max()

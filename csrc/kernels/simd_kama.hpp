@@ -10,7 +10,9 @@
 // every other lane starts from 0 and keeps P, the product of its (1 - c_i), so that its true
 // output is y_local + P * carry, where the carry (the previous lane's last output) is composed
 // lane by lane once the superblock is done. P shrinks geometrically, so the correction is made
-// only on a lane's head, where P > 2^-60: beyond it the correction is under 2^-60 * max|x|.
+// only on a lane's head, where P > 2^-120: beyond it the correction is under 2^-120 * |carry|.
+// (2^-60 was not enough: a lane starting just after a 1e15 tick carries ~1e14, and its output
+// is back near 100 long before P reaches 2^-60; tests/test_simd.py keeps that case.)
 // Each lane's volatility is the scalar kernel's: suffix sums of the block in use plus a running
 // prefix of the next, never a running difference.
 #pragma once
@@ -31,7 +33,7 @@ constexpr std::size_t simd_chunk_target = 8192;  // outputs per lane and superbl
 inline std::size_t round_up(std::size_t v, std::size_t m) { return (v + m - 1) / m * m; }
 inline std::size_t min_size(std::size_t a, std::size_t b) { return a < b ? a : b; }
 
-constexpr double head_threshold = 0x1p-60;  // P below this: the carry no longer shows
+constexpr double head_threshold = 0x1p-120;  // P below this: the carry no longer shows
 constexpr std::size_t min_outputs_per_thread = 1 << 17;
 
 inline std::size_t pow2_at_least(std::size_t v) {

@@ -251,11 +251,13 @@ bool set_default_kernel_from_env() {
 
 // ---- arrays ----------------------------------------------------------------------------------
 
-PyArrayObject* as_f64_vector(PyObject* data, const char* fname) {
-    if (PyArray_Check(data)) {
+PyArrayObject* as_f64_series(PyObject* data, const char* fname, Py_ssize_t* axis, bool* two_d) {
+    *two_d = false;
+    if (PyArray_Check(data) && (*axis == -1 || *axis == 0)) {
         auto* a = reinterpret_cast<PyArrayObject*>(data);
         if (PyArray_NDIM(a) == 1 && PyArray_TYPE(a) == NPY_DOUBLE && PyArray_ISCARRAY_RO(a) &&
             PyArray_ISNOTSWAPPED(a)) {
+            *axis = 0;
             Py_INCREF(data);
             return a;
         }
@@ -270,15 +272,28 @@ PyArrayObject* as_f64_vector(PyObject* data, const char* fname) {
                      fname, reinterpret_cast<PyObject*>(PyArray_DESCR(a)));
         return nullptr;
     }
-    if (PyArray_NDIM(a) != 1) {
-        if (PyArray_NDIM(a) == 0) {
-            PyErr_Format(PyExc_TypeError, "%s: data must be a 1-D sequence of numbers, not %s",
-                         fname, Py_TYPE(data)->tp_name);
-        } else {
-            PyErr_Format(PyExc_ValueError, "%s: data must be 1-D, got %d dimensions", fname,
-                         PyArray_NDIM(a));
-        }
+    const int nd = PyArray_NDIM(a);
+    if (nd == 0) {
+        PyErr_Format(PyExc_TypeError, "%s: data must be a 1-D sequence of numbers, not %s", fname,
+                     Py_TYPE(data)->tp_name);
         return nullptr;
+    }
+    if (nd > 2) {
+        PyErr_Format(PyExc_ValueError, "%s: data must be 1-D or 2-D, got %d dimensions", fname, nd);
+        return nullptr;
+    }
+    const Py_ssize_t ax = *axis < 0 ? *axis + nd : *axis;
+    if (ax < 0 || ax >= nd) {
+        PyErr_Format(PyExc_ValueError, "%s: axis %zd is out of bounds for array of dimension %d",
+                     fname, *axis, nd);
+        return nullptr;
+    }
+    *axis = ax;
+    *two_d = nd == 2;
+    if (nd == 2 && ax == 0) {  // series down the columns: make them rows
+        any.reset(PyArray_Transpose(a, nullptr));
+        if (!any) return nullptr;
+        a = reinterpret_cast<PyArrayObject*>(any.get());
     }
     PyObject* vec = PyArray_FromArray(a, PyArray_DescrFromType(NPY_DOUBLE),
                                       NPY_ARRAY_CARRAY_RO | NPY_ARRAY_FORCECAST);
@@ -289,6 +304,25 @@ PyArrayObject* as_f64_vector(PyObject* data, const char* fname) {
                      "converted to float", fname);
     }
     return reinterpret_cast<PyArrayObject*>(vec);
+}
+
+PyArrayObject* as_f64_vector(PyObject* data, const char* fname) {
+    Py_ssize_t axis = -1;
+    bool two_d;
+    PyArrayObject* vec = as_f64_series(data, fname, &axis, &two_d);
+    if (vec && two_d) {
+        Py_DECREF(vec);
+        PyErr_Format(PyExc_ValueError, "%s: data must be 1-D, got 2 dimensions", fname);
+        return nullptr;
+    }
+    return vec;
+}
+
+std::size_t pick_workers(std::size_t threads, std::size_t rows, std::size_t total) noexcept {
+    std::size_t w = threads ? threads : usable_cores();
+    if (!threads) w = w < total / (std::size_t(1) << 17) ? w : total / (std::size_t(1) << 17);
+    if (w > rows) w = rows;
+    return w ? w : 1;
 }
 
 data_error check_series(std::size_t n, std::size_t first, Py_ssize_t period, compat_t compat) noexcept {

@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "kernels/kernels.hpp"
+#include "kernels/parallel.hpp"
 #include "numpy_api.hpp"
 
 namespace kama {
@@ -69,6 +70,9 @@ bool set_default_kernel_from_env();
 // contiguous arrays pass through without a copy, other numeric dtypes and strides are
 // converted. TypeError for non-numeric data.
 PyArrayObject* as_f64_vector(PyObject* data, const char* fname);
+// The same for data of 1 or 2 dimensions: a 2-D result holds one series per row, the input
+// transposed first when the series run along axis 0. *two_d tells which; *axis is normalised.
+PyArrayObject* as_f64_series(PyObject* data, const char* fname, Py_ssize_t* axis, bool* two_d);
 
 // Validation of a series for one period (SPEC §5). Codes are turned into exceptions by
 // raise_data_error() once the GIL is held again.
@@ -76,6 +80,32 @@ enum class data_error : int { none = 0, empty, all_nan, invalid_period, not_enou
 data_error check_series(std::size_t n, std::size_t first, Py_ssize_t period, compat_t compat) noexcept;
 void raise_data_error(data_error e, const char* fname, std::size_t n, std::size_t first,
                       Py_ssize_t period);
+
+// ---- many series ---------------------------------------------------------------------------
+// Workers for `rows` series of `total` outputs in all: `threads` if given (>= 1), else every
+// core once each has at least 2^17 outputs.
+std::size_t pick_workers(std::size_t threads, std::size_t rows, std::size_t total) noexcept;
+
+// Runs row(k) for k in [0, count) on `workers` threads, each a contiguous share of the rows.
+// row(k) must touch only row k's output; returns false if any row returned false. Call it
+// without the GIL.
+template <class F>
+bool run_rows(std::size_t count, std::size_t workers, F&& row) {
+    struct ctx_t {
+        F* row;
+        std::size_t count, workers;
+        bool failed[256];
+    } ctx{&row, count, workers, {}};
+    if (ctx.workers > 256) ctx.workers = 256;
+    run_tasks(ctx.workers, [](void* raw, std::size_t w) {
+        auto* c = static_cast<ctx_t*>(raw);
+        for (std::size_t k = c->count * w / c->workers; k < c->count * (w + 1) / c->workers; ++k)
+            if (!(*c->row)(k)) c->failed[w] = true;
+    }, &ctx);
+    for (std::size_t w = 0; w < ctx.workers; ++w)
+        if (ctx.failed[w]) return false;
+    return true;
+}
 
 // Module-level objects.
 PyObject* py_kama(PyObject* module, PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames);

@@ -1,4 +1,6 @@
 // kama(): one series.
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 #include "common.hpp"
@@ -6,17 +8,19 @@
 namespace kama {
 
 extern const char kama_doc[] =
-    "kama(data, period=30, kernel=None, *, fast=2, slow=30, compat='vectorta', out=None, threads=None)\n"
+    "kama(data, period=30, kernel=None, *, fast=2, slow=30, compat='vectorta', out=None, axis=-1, threads=None)\n"
     "--\n\n"
-    "Kaufman's Adaptive Moving Average of a 1-D price series.\n\n"
+    "Kaufman's Adaptive Moving Average of a price series, or of many: a 2-D array holds one\n"
+    "series per row (axis=-1) or per column (axis=0), and the result has its shape.\n\n"
     "data: anything numpy.asarray turns into real numbers (float64 contiguous is used without\n"
     "a copy). period: the efficiency-ratio window. kernel: None/'auto', 'scalar', 'avx2',\n"
     "'avx512' (or the VectorTA aliases '*_batch'); KAMA_KERNEL sets the default.\n"
     "fast, slow: the smoothing constants' periods, 2/(fast+1) and 2/(slow+1).\n"
     "compat: 'vectorta' (seed with the price itself) or 'talib' (TA-Lib's TA_KAMA).\n"
     "out: a writable float64 array of the same shape to fill and return.\n"
-    "threads: None uses every core for a series long enough to pay; 1 stays on the calling\n"
-    "thread. Results of different thread counts agree to rounding, not bit for bit.\n\n"
+    "threads: None uses every core when the work is large enough to pay; 1 stays on the calling\n"
+    "thread. A long series split over threads agrees to rounding with threads=1; many series\n"
+    "are shared out whole, so each equals its own 1-D call with threads=1 bit for bit.\n\n"
     "Returns a float64 array; NaN during the warm-up of `period` bars after the leading NaNs.\n\n"
     ">>> import kama\n"
     ">>> kama.kama([1.0, 2.0, 3.0, 2.0, 4.0], period=2).round(6).tolist()\n"
@@ -24,7 +28,8 @@ extern const char kama_doc[] =
 
 namespace {
 
-const char* const kama_names[] = {"data", "period", "kernel", "fast", "slow", "compat", "out", "threads", nullptr};
+const char* const kama_names[] = {"data", "period", "kernel", "fast", "slow", "compat", "out", "axis",
+                                  "threads", nullptr};
 arg_parser kama_args{"kama()", kama_names, 3, 1};
 
 // out= must be a writable float64 ndarray of the data's shape; its dtype and flags are
@@ -57,10 +62,86 @@ bool overlaps(const double* x, std::size_t n, PyArrayObject* out) {
     return lo < xl + n * sizeof(double) && xl < hi;
 }
 
+// Many series: xarr is (series, n), C-contiguous; the result (or out=) has the shape of the
+// data, transposed back when the series ran along axis 0.
+PyObject* kama_many(PyArrayObject* xarr, int axis, kernel_fn kernel, Py_ssize_t period, params_t prm,
+                    PyArrayObject* out) {
+    const auto rows = static_cast<std::size_t>(PyArray_DIM(xarr, 0));
+    const auto n = static_cast<std::size_t>(PyArray_DIM(xarr, 1));
+    const auto* x = static_cast<const double*>(PyArray_DATA(xarr));
+    const npy_intp shape[2] = {axis == 1 ? static_cast<npy_intp>(rows) : static_cast<npy_intp>(n),
+                               axis == 1 ? static_cast<npy_intp>(n) : static_cast<npy_intp>(rows)};
+    if (out && (PyArray_NDIM(out) != 2 || PyArray_DIM(out, 0) != shape[0] || PyArray_DIM(out, 1) != shape[1])) {
+        PyErr_Format(PyExc_ValueError, "kama: out must have the data's shape (%zd, %zd)",
+                     static_cast<Py_ssize_t>(shape[0]), static_cast<Py_ssize_t>(shape[1]));
+        return nullptr;
+    }
+    // Straight into out= when its rows are the series, contiguous and apart from the data.
+    const char* out_lo = out ? static_cast<const char*>(PyArray_DATA(out)) : nullptr;
+    const bool direct = out && axis == 1 && PyArray_ISCARRAY(out) &&
+                        (out_lo + rows * n * sizeof(double) <= reinterpret_cast<const char*>(x) ||
+                         reinterpret_cast<const char*>(x + rows * n) <= out_lo);
+    const std::size_t threads = prm.threads;
+    prm.threads = 1;  // threads go across series
+    prm.period = static_cast<std::size_t>(period);
+    double* buffer = nullptr;
+    std::size_t* firsts = nullptr;
+    std::size_t bad = 0;
+    data_error err = data_error::none;
+    {
+        gil_release nogil;
+        firsts = static_cast<std::size_t*>(std::malloc((rows ? rows : 1) * sizeof(std::size_t)));
+        if (!firsts) err = data_error::no_memory;
+        for (std::size_t k = 0; k < rows && err == data_error::none; ++k) {
+            firsts[k] = first_valid(x + k * n, n);
+            err = check_series(n, firsts[k], period, prm.compat);
+            bad = k;
+        }
+        double* y = nullptr;
+        if (err == data_error::none) {
+            y = direct ? static_cast<double*>(PyArray_DATA(out))
+                       : (buffer = static_cast<double*>(alloc_buffer(rows * n)));
+            if (!y) err = data_error::no_memory;
+        }
+        if (err == data_error::none &&
+            !run_rows(rows, pick_workers(threads, rows, rows * n), [&](std::size_t k) {
+                return kernel(x + k * n, n, firsts[k], prm, y + k * n) == status_t::ok;
+            }))
+            err = data_error::no_memory;
+        if (err == data_error::none && out && !direct) {  // series k is out's row or column k
+            char* base = static_cast<char*>(PyArray_DATA(out));
+            const npy_intp s_series = PyArray_STRIDE(out, axis == 1 ? 0 : 1);
+            const npy_intp s_time = PyArray_STRIDE(out, axis == 1 ? 1 : 0);
+            for (std::size_t k = 0; k < rows; ++k)
+                for (std::size_t t = 0; t < n; ++t)
+                    std::memcpy(base + static_cast<npy_intp>(k) * s_series + static_cast<npy_intp>(t) * s_time,
+                                y + k * n + t, sizeof(double));
+        }
+    }
+    const std::size_t bad_first = (firsts && rows) ? firsts[bad] : 0;
+    std::free(firsts);
+    if (err != data_error::none) {
+        free_buffer(buffer);
+        char where[64];
+        std::snprintf(where, sizeof(where), "kama (series %zu)", bad);
+        raise_data_error(err, where, n, bad_first, period);
+        return nullptr;
+    }
+    if (out) {
+        free_buffer(buffer);
+        Py_INCREF(out);
+        return reinterpret_cast<PyObject*>(out);
+    }
+    const npy_intp dims[2] = {static_cast<npy_intp>(rows), static_cast<npy_intp>(n)};
+    py_ptr result(wrap_buffer(buffer, 2, dims));
+    if (!result || axis == 1) return result.release();
+    return PyArray_Transpose(reinterpret_cast<PyArrayObject*>(result.get()), nullptr);
+}
+
 }  // namespace
 
 PyObject* py_kama(PyObject*, PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames) {
-    PyObject* a[8];
+    PyObject* a[9];
     if (!kama_args.parse(args, nargs, kwnames, a)) return nullptr;
     Py_ssize_t period = 30;
     if (a[1] && !as_ssize(a[1], "period", &period)) return nullptr;
@@ -68,16 +149,20 @@ PyObject* py_kama(PyObject*, PyObject* const* args, Py_ssize_t nargs, PyObject* 
     if (!parse_kernel(a[2], &kernel)) return nullptr;
     params_t prm;
     if (!parse_smoothing("kama", a[3], a[4], &prm) || !parse_compat("kama", a[5], &prm.compat) ||
-        !parse_threads("kama", a[7], &prm.threads))
+        !parse_threads("kama", a[8], &prm.threads))
         return nullptr;
+    Py_ssize_t axis = -1;
+    if (a[7] && !as_ssize(a[7], "axis", &axis)) return nullptr;
     PyArrayObject* out = nullptr;
     if (a[6] && a[6] != Py_None) {
         if (!check_out(a[6])) return nullptr;
         out = reinterpret_cast<PyArrayObject*>(a[6]);
     }
-    py_ptr xobj(reinterpret_cast<PyObject*>(as_f64_vector(a[0], "kama")));
+    bool two_d;
+    py_ptr xobj(reinterpret_cast<PyObject*>(as_f64_series(a[0], "kama", &axis, &two_d)));
     if (!xobj) return nullptr;
     auto* xarr = reinterpret_cast<PyArrayObject*>(xobj.get());
+    if (two_d) return kama_many(xarr, static_cast<int>(axis), kernel, period, prm, out);
     const auto n = static_cast<std::size_t>(PyArray_DIM(xarr, 0));
     const auto* x = static_cast<const double*>(PyArray_DATA(xarr));
     if (out && (PyArray_NDIM(out) != 1 || static_cast<std::size_t>(PyArray_DIM(out, 0)) != n)) {

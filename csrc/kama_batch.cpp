@@ -8,14 +8,15 @@ namespace kama {
 
 extern const char kama_batch_doc[] =
     "kama_batch(data, period_range=(30, 30, 0), kernel=None, *, periods=None, fast=2, slow=30, "
-    "compat='vectorta')\n"
+    "compat='vectorta', threads=None)\n"
     "--\n\n"
     "KAMA of one series for many periods.\n\n"
     "period_range=(start, end, step): step == 0 or start == end gives one row; otherwise rows\n"
     "ascend from start by step up to and including end. periods=[...] gives the rows in the\n"
     "order given instead.\n\n"
     "Returns {'values': float64 array (rows, len(data)), 'periods': int64 array (rows,)}; row k\n"
-    "equals kama(data, periods[k], ...).\n\n"
+    "equals kama(data, periods[k], ..., threads=1) bit for bit. threads: None spreads the rows\n"
+    "over every core when the sweep is large enough, 1 stays on the calling thread.\n\n"
     ">>> import kama\n"
     ">>> kama.kama_batch([1.0, 2.0, 3.0, 2.0, 4.0], (1, 3, 1))['periods'].tolist()\n"
     "[1, 2, 3]\n";
@@ -23,7 +24,7 @@ extern const char kama_batch_doc[] =
 namespace {
 
 const char* const batch_names[] = {"data", "period_range", "kernel", "periods", "fast", "slow",
-                                   "compat", nullptr};
+                                   "compat", "threads", nullptr};
 arg_parser batch_args{"kama_batch()", batch_names, 3, 1};
 
 bool invalid_range(const char* detail) {
@@ -111,7 +112,7 @@ bool rows_from_list(PyObject* list, period_rows* rows) {
 }  // namespace
 
 PyObject* py_kama_batch(PyObject*, PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames) {
-    PyObject* a[7];
+    PyObject* a[8];
     if (!batch_args.parse(args, nargs, kwnames, a)) return nullptr;
     PyObject* range = a[1];
     PyObject* list = a[3] == Py_None ? nullptr : a[3];
@@ -126,9 +127,11 @@ PyObject* py_kama_batch(PyObject*, PyObject* const* args, Py_ssize_t nargs, PyOb
     kernel_fn kernel;
     if (!parse_kernel(a[2], &kernel)) return nullptr;
     params_t prm;
+    std::size_t threads;
     if (!parse_smoothing("kama_batch", a[4], a[5], &prm) ||
-        !parse_compat("kama_batch", a[6], &prm.compat))
+        !parse_compat("kama_batch", a[6], &prm.compat) || !parse_threads("kama_batch", a[7], &threads))
         return nullptr;
+    prm.threads = 1;  // threads go across rows
     py_ptr xobj(reinterpret_cast<PyObject*>(as_f64_vector(a[0], "kama_batch")));
     if (!xobj) return nullptr;
     auto* xarr = reinterpret_cast<PyArrayObject*>(xobj.get());
@@ -158,10 +161,14 @@ PyObject* py_kama_batch(PyObject*, PyObject* const* args, Py_ssize_t nargs, PyOb
             labels = values ? static_cast<std::int64_t*>(alloc_buffer(rows, sizeof(std::int64_t))) : nullptr;
             if (!values || !labels) err = data_error::no_memory;
         }
-        for (std::size_t k = 0; k < rows && err == data_error::none; ++k) {
-            labels[k] = periods.at(k);
-            prm.period = static_cast<std::size_t>(labels[k]);
-            if (kernel(x, n, first, prm, values + k * n) != status_t::ok) err = data_error::no_memory;
+        if (err == data_error::none) {
+            const bool ok = run_rows(rows, pick_workers(threads, rows, rows * n), [&](std::size_t k) {
+                labels[k] = periods.at(k);
+                params_t row = prm;
+                row.period = static_cast<std::size_t>(labels[k]);
+                return kernel(x, n, first, row, values + k * n) == status_t::ok;
+            });
+            if (!ok) err = data_error::no_memory;
         }
     }
     if (err != data_error::none) {

@@ -22,6 +22,7 @@ def kama(
     slow: int = 30,
     compat: Compat = "vectorta",
     out: npt.NDArray[np.float64] | None = None,
+    axis: int = -1,
     threads: int | None = None,
 ) -> npt.NDArray[np.float64]: ...
 def kama_batch(
@@ -33,6 +34,7 @@ def kama_batch(
     fast: int = 2,
     slow: int = 30,
     compat: Compat = "vectorta",
+    threads: int | None = None,
 ) -> BatchResult: ...
 def kernels() -> list[str]: ...
 

@@ -293,6 +293,7 @@ def test_out_strided_and_in_place():
         ([0.0] * 64, TypeError),
         (np.empty(63), ValueError),
         (np.empty((8, 8)), ValueError),
+        (np.empty((64, 1)), ValueError),
     ],
 )
 def test_out_rejected(out, exc):
@@ -339,7 +340,8 @@ ERRORS = [
     (np.array(["2020-01-01"], dtype="M8[D]"), {"period": 1}, TypeError, "real numbers"),
     (5.0, {"period": 1}, TypeError, "1-D"),
     (None, {"period": 1}, TypeError, "1-D"),
-    (np.ones((3, 4)), {"period": 1}, ValueError, "1-D"),
+    (np.ones((3, 4, 2)), {"period": 1}, ValueError, "1-D or 2-D"),
+    (np.ones((3, 4)), {"period": 1, "axis": 2}, ValueError, "out of bounds"),
     ([1.0, 2.0, 3.0], {"period": 2.0}, TypeError, "period must be an integer"),
     ([1.0, 2.0, 3.0], {"period": "2"}, TypeError, "period must be an integer"),
     ([1.0, 2.0, 3.0], {"period": 2, "kernel": 3}, TypeError, "kernel"),

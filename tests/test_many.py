@@ -1,0 +1,135 @@
+"""Many at once: 2-D input (one series per row or column) and kama_batch with threads. Every
+series equals its own 1-D call (threads=1) bit for bit, whatever the layout or thread count."""
+import numpy as np
+import pytest
+
+import kama
+
+
+def panel(rows, n, seed=0, lead=None):
+    rng = np.random.default_rng(seed)
+    x = 100 + np.cumsum(rng.standard_normal((rows, n)), axis=1)
+    if lead is not None:  # different leading NaN runs per series
+        for k in range(rows):
+            x[k, : (k * 7) % lead] = np.nan
+    return x
+
+
+def one_by_one(x2d, period, **kw):
+    return np.stack([kama.kama(row, period, threads=1, **kw) for row in x2d]) if len(x2d) else np.empty(x2d.shape)
+
+
+@pytest.mark.parametrize("shape", [(1, 500), (3, 31), (7, 5000), (64, 2100), (2, 70_000)])
+def test_rows_equal_single_calls(kernel, compat, shape):
+    x = panel(*shape, lead=25 if shape[1] > 100 else None)
+    want = one_by_one(x, 30, kernel=kernel, compat=compat)
+    for threads in (1, 2, None):
+        got = kama.kama(x, 30, kernel=kernel, compat=compat, threads=threads)
+        np.testing.assert_array_equal(got, want)
+
+
+def test_columns_with_axis_0(kernel, compat):
+    x = panel(9, 3000, seed=1, lead=40)
+    want = one_by_one(x, 14, kernel=kernel, compat=compat)
+    got = kama.kama(np.asfortranarray(x.T), 14, kernel=kernel, compat=compat, axis=0)
+    assert got.shape == x.T.shape
+    np.testing.assert_array_equal(got, want.T)
+    np.testing.assert_array_equal(kama.kama(x.T.copy(), 14, kernel=kernel, compat=compat, axis=-2), want.T)
+
+
+@pytest.mark.parametrize("layout", ["fortran", "strided", "reversed", "float32", "int", "list"])
+def test_layouts(layout):
+    x = panel(6, 400, seed=2)
+    want = one_by_one(x, 10)
+    data = {
+        "fortran": np.asfortranarray(x),
+        "strided": np.repeat(x, 2, axis=1)[:, ::2],
+        "reversed": x[::-1][::-1],
+        "float32": x.astype(np.float32),
+        "int": x.astype(np.int64),
+        "list": x.tolist(),
+    }[layout]
+    if layout in ("float32", "int"):
+        want = one_by_one(np.asarray(data, dtype=np.float64), 10)
+    np.testing.assert_array_equal(kama.kama(data, 10), want)
+
+
+def test_shortest_series():
+    x = panel(4, 11, seed=3)
+    np.testing.assert_array_equal(kama.kama(x, 10), one_by_one(x, 10))
+
+
+def test_zero_length_axes():
+    assert kama.kama(np.empty((0, 50)), 10).shape == (0, 50)
+    assert kama.kama(np.empty((50, 0)), 10, axis=0).shape == (50, 0)
+    with pytest.raises(ValueError, match=r"series 0\): Input data slice is empty"):
+        kama.kama(np.empty((3, 0)), 10)
+
+
+def test_errors_name_the_series():
+    x = panel(5, 100, seed=4)
+    x[3] = np.nan
+    with pytest.raises(ValueError, match=r"series 3\): All values are NaN"):
+        kama.kama(x, 10)
+    x = panel(5, 100, seed=4)
+    x[2, :95] = np.nan
+    with pytest.raises(ValueError, match=r"series 2\): Not enough valid data: needed = 11, valid = 5"):
+        kama.kama(x, 10)
+    with pytest.raises(ValueError, match="out of bounds"):
+        kama.kama(x, 10, axis=-3)
+
+
+@pytest.mark.parametrize("axis", [-1, 0])
+def test_out_2d(axis):
+    x = panel(4, 300, seed=5)
+    data = x if axis == -1 else x.T
+    want = kama.kama(data, 12, axis=axis)
+    for out in (np.empty(data.shape), np.empty(data.shape, order="F"), np.zeros((data.shape[0], 2 * data.shape[1]))[:, ::2]):
+        assert kama.kama(data, 12, axis=axis, out=out) is out
+        np.testing.assert_array_equal(out, want)
+    inplace = data.copy()
+    kama.kama(inplace, 12, axis=axis, out=inplace)
+    np.testing.assert_array_equal(inplace, want)
+    with pytest.raises(ValueError, match="shape"):
+        kama.kama(data, 12, axis=axis, out=np.empty(data.shape[::-1]) if data.shape[0] != data.shape[1] else np.empty((1, 1)))
+
+
+def test_out_untouched_on_error():
+    x = panel(3, 50, seed=6)
+    x[1] = np.nan
+    out = np.full(x.shape, 7.0)
+    with pytest.raises(ValueError):
+        kama.kama(x, 10, out=out)
+    assert (out == 7.0).all()
+
+
+def test_results_own_aligned_memory_2d():
+    x = panel(3, 1000, seed=7)
+    before = kama._kama._live_buffers()
+    r = kama.kama(x, 10)
+    c = kama.kama(x.T, 10, axis=0)
+    assert kama._kama._live_buffers() == before + 2
+    assert r.ctypes.data % 64 == 0 and type(r.base).__name__ == "PyCapsule"
+    assert c.base is not None and type(c.base.base).__name__ == "PyCapsule"  # a transposed view
+    del r, c
+    assert kama._kama._live_buffers() == before
+
+
+# ---- kama_batch with threads ------------------------------------------------------------------
+
+
+def test_batch_threads_identical(kernel, compat):
+    x = 100 + np.cumsum(np.random.default_rng(8).standard_normal(40_000))
+    one = kama.kama_batch(x, (2, 40, 3), kernel=kernel, compat=compat, threads=1)
+    for threads in (2, 5, None):
+        many = kama.kama_batch(x, (2, 40, 3), kernel=kernel, compat=compat, threads=threads)
+        np.testing.assert_array_equal(many["values"], one["values"])
+    for row, p in zip(one["values"], one["periods"]):
+        np.testing.assert_array_equal(row, kama.kama(x, int(p), kernel=kernel, compat=compat, threads=1))
+
+
+def test_batch_threads_argument():
+    x = np.arange(100.0)
+    with pytest.raises(ValueError, match="threads"):
+        kama.kama_batch(x, (2, 5, 1), threads=0)
+    assert kama.kama_batch(x, (2, 5, 1), threads=64)["values"].shape == (4, 100)

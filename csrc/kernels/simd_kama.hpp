@@ -50,6 +50,7 @@ struct shape_t {
     std::size_t chunk;  // outputs per lane and superblock, a whole number of blocks
     std::size_t ring;   // rows of the transposed-price ring, a power of two
     double fsc, ssc;
+    std::size_t head_cap;  // rows of head storage: the longest lane this call runs
 };
 
 // A worker's scratch memory.
@@ -58,7 +59,7 @@ struct buffers_t {
     double *rx, *rm, *tp, *suffix, *next, *stage, *lanes, *keep;
 
     bool allocate(const shape_t& s, std::size_t L, bool keep_head) {
-        const std::size_t head = round_up(s.chunk, L) * L;
+        const std::size_t head = round_up(s.head_cap, L) * L;
         const std::size_t doubles = 2 * s.ring * L + (keep_head ? 2 : 1) * head + 2 * s.p * L + 5 * L * L;
         if (posix_memalign(&mem, 64, doubles * sizeof(double)) != 0) {
             mem = nullptr;
@@ -340,8 +341,10 @@ status_t run_simd(const double* x, std::size_t n, std::size_t first, const param
         n - start < 4 * L * 64)
         return kama_f64_scalar(x, n, first, prm, y);
 
-    const shape_t s{x, y, n, p, start, p * ((simd_chunk_target + p - 1) / p),
-                    pow2_at_least(2 * p + 3 * L), prm.fsc, prm.ssc};
+    const std::size_t chunk = p * ((simd_chunk_target + p - 1) / p);
+    // A short series runs shorter lanes: its scratch needs no more rows than those.
+    const std::size_t longest = min_size(chunk, p * ((n - start + L * p - 1) / (L * p)));
+    const shape_t s{x, y, n, p, start, chunk, pow2_at_least(2 * p + 3 * L), prm.fsc, prm.ssc, longest};
     const std::size_t span = L * s.chunk;  // outputs per superblock
     const std::size_t superblocks = (n - start + span - 1) / span;
     std::size_t workers = prm.threads ? prm.threads : usable_cores();

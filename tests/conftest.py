@@ -27,12 +27,22 @@ def kernel_unusable(name):
     return f"{name} runs but is not listed by kama.kernels()"
 
 
-@pytest.fixture(params=ALL_KERNELS, scope="session")
-def kernel(request):
+def _usable(request):
     why = kernel_unusable(request.param)
     if why:
         pytest.skip(why)
     return request.param
+
+
+@pytest.fixture(params=ALL_KERNELS, scope="session")
+def kernel(request):
+    return _usable(request)
+
+
+@pytest.fixture(params=ALL_KERNELS[1:], scope="session")
+def simd(request):
+    """The SIMD kernels only."""
+    return _usable(request)
 
 
 @pytest.fixture(params=["vectorta", "talib"], scope="session")

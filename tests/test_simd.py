@@ -10,19 +10,8 @@ from helpers import assert_close
 
 import kama
 
-SIMD = ("avx2", "avx512")
 LANES = {"avx2": 4, "avx512": 8}
 CHUNK_TARGET = 512  # csrc/kernels/simd_kama.hpp: simd_chunk_target
-
-
-@pytest.fixture(params=SIMD, scope="session")
-def simd(request):
-    from conftest import kernel_unusable
-
-    why = kernel_unusable(request.param)
-    if why:
-        pytest.skip(why)
-    return request.param
 
 
 def walk(n, seed, scale=1.0):

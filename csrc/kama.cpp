@@ -76,11 +76,8 @@ PyObject* kama_many(PyArrayObject* xarr, int axis, kernel_fn kernel, Py_ssize_t 
                      static_cast<Py_ssize_t>(shape[0]), static_cast<Py_ssize_t>(shape[1]));
         return nullptr;
     }
-    // Straight into out= when its rows are the series, contiguous and apart from the data.
-    const char* out_lo = out ? static_cast<const char*>(PyArray_DATA(out)) : nullptr;
-    const bool direct = out && axis == 1 && PyArray_ISCARRAY(out) &&
-                        (out_lo + rows * n * sizeof(double) <= reinterpret_cast<const char*>(x) ||
-                         reinterpret_cast<const char*>(x + rows * n) <= out_lo);
+    // out= is filled from a buffer once every series has its result: a series whose kernel runs
+    // out of memory then leaves out= as it was, as SPEC 5 asks.
     const std::size_t threads = prm.threads;
     prm.threads = 1;  // threads go across series
     prm.period = static_cast<std::size_t>(period);
@@ -99,8 +96,7 @@ PyObject* kama_many(PyArrayObject* xarr, int axis, kernel_fn kernel, Py_ssize_t 
         }
         double* y = nullptr;
         if (err == data_error::none) {
-            y = direct ? static_cast<double*>(PyArray_DATA(out))
-                       : (buffer = static_cast<double*>(alloc_buffer(rows * n)));
+            y = buffer = static_cast<double*>(alloc_buffer(rows * n));
             if (!y) err = data_error::no_memory;
         }
         if (err == data_error::none &&
@@ -108,7 +104,7 @@ PyObject* kama_many(PyArrayObject* xarr, int axis, kernel_fn kernel, Py_ssize_t 
                 return kernel(x + k * n, n, firsts[k], prm, y + k * n) == status_t::ok;
             }))
             err = data_error::no_memory;
-        if (err == data_error::none && out && !direct) {  // series k is out's row or column k
+        if (err == data_error::none && out) {  // series k is out's row or column k
             char* base = static_cast<char*>(PyArray_DATA(out));
             const npy_intp s_series = PyArray_STRIDE(out, axis == 1 ? 0 : 1);
             const npy_intp s_time = PyArray_STRIDE(out, axis == 1 ? 1 : 0);

@@ -133,3 +133,27 @@ def test_batch_threads_argument():
     with pytest.raises(ValueError, match="threads"):
         kama.kama_batch(x, (2, 5, 1), threads=0)
     assert kama.kama_batch(x, (2, 5, 1), threads=64)["values"].shape == (4, 100)
+
+
+def test_memory_error_leaves_out_untouched(tmp_path):
+    """SPEC 5: a result that cannot be allocated is a MemoryError with nothing half-written.
+    A child process caps its address space just above what it holds, so the 80 MB buffer that
+    2-D out= is filled from cannot be had."""
+    import subprocess
+    import sys
+    import textwrap
+
+    code = textwrap.dedent("""
+        import resource, numpy as np, kama
+        x = 100 + np.cumsum(np.ones((100, 100_000)), axis=1)
+        out = np.full_like(x, 7.0)
+        with open("/proc/self/status") as f:
+            vm = next(int(l.split()[1]) for l in f if l.startswith("VmSize")) * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (vm + 40 * 2**20, resource.RLIM_INFINITY))
+        try:
+            kama.kama(x, 10, out=out)
+        except MemoryError:
+            print("MemoryError", bool((out == 7.0).all()))
+    """)
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path)
+    assert res.stdout.strip() == "MemoryError True", res.stdout + res.stderr

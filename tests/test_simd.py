@@ -151,15 +151,41 @@ def test_threads_agree_with_one_thread(simd, compat, threads):
     assert_close(many, kama.kama(x, 30, kernel="scalar", compat=compat), x)
 
 
+@pytest.mark.parametrize("threads", [2, 3, 5])
 @pytest.mark.parametrize("where", [0.1, 0.4999, 0.5, 0.5001, 0.9])
-def test_threads_with_a_nan(simd, compat, where):
+def test_threads_with_a_nan(simd, compat, where, threads):
+    """A NaN in any worker's range makes every later output NaN, in later workers too."""
     x = walk(N_SPLIT, 10)
     k = int(where * N_SPLIT)
     x[k] = np.nan
-    got = kama.kama(x, 17, kernel=simd, compat=compat, threads=2)
+    got = kama.kama(x, 17, kernel=simd, compat=compat, threads=threads)
     want = kama.kama(x, 17, kernel="scalar", compat=compat)
     np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
     assert_close(got, want, np.nan_to_num(x))
+
+
+def test_threads_with_an_infinite_price_at_a_worker_boundary(simd, compat):
+    """An infinite value carried into a worker is handed to the scalar kernel, whose result
+    (NaN or inf where the sequential recurrence gives them) the SIMD path must reproduce."""
+    n = N_SPLIT
+    x = walk(n, 15)
+    lanes = LANES[simd]
+    span = lanes * 30 * -(-8192 // 30)
+    for b in (30 + span * ((n // span) // 2),):  # the second worker's first output
+        y = x.copy()
+        y[b - 1] = np.inf
+        got = kama.kama(y, 30, kernel=simd, compat=compat, threads=2)
+        want = kama.kama(y, 30, kernel="scalar", compat=compat)
+        np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+        np.testing.assert_array_equal(np.isinf(got), np.isinf(want))
+
+
+def test_huge_period_goes_to_the_scalar_kernel(simd, compat):
+    """A ring of transposed rows for a period past a chunk would outgrow the input."""
+    x = walk(200_000, 16)
+    p = 20_000
+    np.testing.assert_array_equal(kama.kama(x, p, kernel=simd, compat=compat),
+                                  kama.kama(x, p, kernel="scalar", compat=compat))
 
 
 def test_threads_spike_at_the_second_worker(simd, compat):

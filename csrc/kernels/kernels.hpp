@@ -27,6 +27,9 @@ using kernel_fn = status_t (*)(const double* x, std::size_t n, std::size_t first
 
 status_t kama_f64_scalar(const double* x, std::size_t n, std::size_t first,
                          const params_t& prm, double* y);
+// The same with scratch memory of 2 * period doubles from the caller: it cannot fail.
+void kama_f64_scalar_into(const double* x, std::size_t n, std::size_t first, const params_t& prm,
+                          double* y, double* scratch) noexcept;
 status_t kama_f64_avx2(const double* x, std::size_t n, std::size_t first,
                        const params_t& prm, double* y);    // needs AVX2 + FMA
 status_t kama_f64_avx512(const double* x, std::size_t n, std::size_t first,

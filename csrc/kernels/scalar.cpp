@@ -30,9 +30,10 @@ inline void suffix_sums(double* blocks, std::size_t p) noexcept {
     for (std::size_t o = p - 1; o-- > 0;) blocks[o] = blocks[o] + blocks[o + 1];
 }
 
+// `scratch`: 2 * period doubles, or nullptr to allocate them here.
 template <compat_t C>
 status_t run_scalar(const double* x, std::size_t n, std::size_t first, const params_t& prm,
-                    double* y) noexcept {
+                    double* y, double* scratch) noexcept {
     const std::size_t p = prm.period;
     if constexpr (C == compat_t::talib) {
         if (p == 1) {  // TA-Lib returns the input unchanged for period 1
@@ -47,8 +48,9 @@ status_t run_scalar(const double* x, std::size_t n, std::size_t first, const par
         return status_t::ok;
     }
     // Suffix sums of the block in use and of the next one.
-    double* suffix = static_cast<double*>(std::malloc(2 * p * sizeof(double)));
-    if (!suffix) return status_t::no_memory;
+    double* const owned = scratch ? nullptr : static_cast<double*>(std::malloc(2 * p * sizeof(double)));
+    if (!scratch && !owned) return status_t::no_memory;
+    double* suffix = scratch ? scratch : owned;
     double* next = suffix + p;
 
     const double diff = prm.fsc - prm.ssc, ssc = prm.ssc;
@@ -86,7 +88,7 @@ status_t run_scalar(const double* x, std::size_t n, std::size_t first, const par
         }
         std::swap(suffix, next);
     }
-    std::free(suffix < next ? suffix : next);
+    std::free(owned);
     return status_t::ok;
 }
 
@@ -100,8 +102,17 @@ std::size_t first_valid(const double* x, std::size_t n) noexcept {
 
 status_t kama_f64_scalar(const double* x, std::size_t n, std::size_t first, const params_t& prm,
                          double* y) {
-    return prm.compat == compat_t::talib ? run_scalar<compat_t::talib>(x, n, first, prm, y)
-                                         : run_scalar<compat_t::vectorta>(x, n, first, prm, y);
+    return prm.compat == compat_t::talib ? run_scalar<compat_t::talib>(x, n, first, prm, y, nullptr)
+                                         : run_scalar<compat_t::vectorta>(x, n, first, prm, y, nullptr);
+}
+
+void kama_f64_scalar_into(const double* x, std::size_t n, std::size_t first, const params_t& prm,
+                          double* y, double* scratch) noexcept {
+    if (prm.compat == compat_t::talib) {
+        run_scalar<compat_t::talib>(x, n, first, prm, y, scratch);
+    } else {
+        run_scalar<compat_t::vectorta>(x, n, first, prm, y, scratch);
+    }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -273,8 +273,9 @@ struct range_t {
     std::size_t sb_begin, sb_end;  // output indices, superblock-aligned (sb_end may pass n)
     std::size_t keep_rows = 0, lc0 = 0;
     bool known_start;              // the first worker knows the output before its range
-    bool failed = false;           // out of memory, an infinite carry, or a slow decay
-    bool nan_rest = false;
+    bool infinite = false;         // an infinite carry: the series goes to the scalar kernel
+    bool slow = false;             // U still showed after the first superblock: no split
+    bool nan_rest = false;         // NaN from some output of the range on
     buffers_t buffers;
 };
 
@@ -300,17 +301,13 @@ void run_range_body(job_ctx_t* ctx, std::size_t index) {
     const shape_t& s = *ctx->s;
     range_t& r = ctx->ranges[index];
     const std::size_t L = ctx->lanes;
-    if (!r.buffers.allocate(s, L, !r.known_start)) {
-        r.failed = true;
-        return;
-    }
     carry_t carry = r.known_start ? carry_t{ctx->seed, 0.0} : carry_t{0.0, 1.0};
     for (std::size_t sb = r.sb_begin; sb < r.sb_end && sb < s.n; sb += L * s.chunk) {
         const bool first_unknown = !r.known_start && sb == r.sb_begin;
         if (first_unknown) r.lc0 = min_size(s.chunk, s.p * ((s.n - sb + L * s.p - 1) / (L * s.p)));
         const sb_status st = ctx->superblock(s, r.buffers, sb, carry, first_unknown ? &r.keep_rows : nullptr);
         if (st == sb_status::infinite) {
-            r.failed = true;
+            r.infinite = true;
             return;
         }
         if (st == sb_status::nan_rest) {
@@ -319,7 +316,7 @@ void run_range_body(job_ctx_t* ctx, std::size_t index) {
             return;
         }
         if (first_unknown && !(carry.beta <= head_threshold)) {  // U still shows: no split here
-            r.failed = true;
+            r.slow = true;
             return;
         }
         carry.beta = 0.0;
@@ -336,9 +333,10 @@ status_t run_simd(const double* x, std::size_t n, std::size_t first, const param
     constexpr std::size_t L = V::L;
     const std::size_t p = prm.period;
     const std::size_t start = first + p;
-    // Short work, and TA-Lib's copy for period 1, gain nothing from lanes.
+    // Short work, TA-Lib's copy for period 1, and periods longer than a chunk (whose ring of
+    // transposed rows would outgrow the input) go to the scalar kernel.
     if ((C == compat_t::talib && p == 1) || start >= n || n - start < 4 * L * p ||
-        n - start < 4 * L * 64)
+        n - start < 4 * L * 64 || p > simd_chunk_target)
         return kama_f64_scalar(x, n, first, prm, y);
 
     const std::size_t chunk = p * ((simd_chunk_target + p - 1) / p);
@@ -351,37 +349,51 @@ status_t run_simd(const double* x, std::size_t n, std::size_t first, const param
     if (prm.threads == 0) workers = min_size(workers, (n - start) / min_outputs_per_thread);
     workers = min_size(workers ? workers : 1, min_size(superblocks, 64));
 
-    for (std::size_t i = 0; i < start; ++i) y[i] = __builtin_nan("");
     range_t ranges[64];
     for (std::size_t w = 0; w < workers; ++w) {
         ranges[w].sb_begin = start + (superblocks * w / workers) * span;
         ranges[w].sb_end = start + (superblocks * (w + 1) / workers) * span;
         ranges[w].known_start = w == 0;
+        // All scratch before anything is written, so that no_memory leaves y as it was.
+        if (!ranges[w].buffers.allocate(s, L, w > 0)) return status_t::no_memory;
     }
+    // From here on nothing allocates: the fallbacks borrow worker 0's scratch.
+    auto scalar_instead = [&] {
+        kama_f64_scalar_into(x, n, first, prm, y, ranges[0].buffers.suffix);
+        return status_t::ok;
+    };
+    for (std::size_t i = 0; i < start; ++i) y[i] = __builtin_nan("");
     // TA-Lib seeds with the price before the first output; VectorTA's seed is made in lane 0.
     job_ctx_t ctx{&s, ranges, C == compat_t::talib ? x[start - 1] : 0.0, superblock_entry<V, C>, L};
     run_tasks(workers, run_range, &ctx);
 
-    bool failed = false;
-    for (std::size_t w = 0; w < workers; ++w) failed |= ranges[w].failed;
-    if (failed) {  // rare: memory, an infinite price, or a decay too slow to split on
-        if (workers > 1) {
-            params_t one = prm;
-            one.threads = 1;
-            return run_simd<V, C>(x, n, first, one, y);
-        }
-        return ranges[0].buffers.mem ? kama_f64_scalar(x, n, first, prm, y) : status_t::no_memory;
+    bool infinite = false, slow = false;
+    for (std::size_t w = 0; w < workers; ++w) {
+        infinite |= ranges[w].infinite;
+        slow |= ranges[w].slow;
+    }
+    if (infinite) return scalar_instead();
+    if (slow) {  // a decay too slow to split on: the whole series on one worker
+        range_t& r = ranges[0];
+        r.sb_end = start + superblocks * span;
+        r.nan_rest = false;
+        run_tasks(1, run_range, &ctx);
+        return r.infinite ? scalar_instead() : status_t::ok;
     }
     // Ranges in order: U is the last output before the range, final by now.
     for (std::size_t w = 1; w < workers; ++w) {
         range_t& r = ranges[w];
         const double u = y[r.sb_begin - 1];
-        if (__builtin_isnan(u)) {
+        if (__builtin_isnan(u)) {  // NaN from here on, as in the sequential recurrence
             for (std::size_t i = r.sb_begin; i < n; ++i) y[i] = __builtin_nan("");
             break;
         }
+        if (!__builtin_isfinite(u)) return scalar_instead();
         add_rows<V>(s, r.buffers.lanes, r.sb_begin, r.lc0, r.buffers.keep, r.keep_rows, V::set1(u), 0, L);
-        if (r.nan_rest) break;  // everything after it is NaN already
+        if (r.nan_rest) {  // the worker stopped at its own range's end; the rest is NaN too
+            for (std::size_t i = min_size(r.sb_end, n); i < n; ++i) y[i] = __builtin_nan("");
+            break;
+        }
     }
     return status_t::ok;
 }

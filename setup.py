@@ -12,7 +12,10 @@ ext = Extension(
     sources=SOURCES,
     depends=HEADERS,
     include_dirs=["csrc", numpy.get_include()],
-    define_macros=[("NPY_TARGET_VERSION", "NPY_1_23_API_VERSION")],
+    # One wheel for every CPython from 3.10 (stable ABI) and every NumPy from 1.23 on: built
+    # against NumPy 2 headers, targeting the 1.23 C API.
+    define_macros=[("NPY_TARGET_VERSION", "NPY_1_23_API_VERSION"), ("Py_LIMITED_API", "0x030A0000")],
+    py_limited_api=True,
     language="c++",
     extra_compile_args=[
         "-std=c++17",
@@ -21,9 +24,14 @@ ext = Extension(
         # Every kernel and the stream must round identically: no FMA contraction, no fast-math.
         "-ffp-contract=off",
         "-fno-math-errno",
+        # Plain operator delete: the sized one needs a libstdc++ newer than manylinux2014's.
+        "-fno-sized-deallocation",
         "-Wall",
         "-Wextra",
     ],
+    # libpthread (a stub since glibc 2.34) holds the old thread symbols bound in parallel.cpp
+    # on older systems: keep it NEEDED even where the linker sees nothing taken from it.
+    extra_link_args=["-Wl,--push-state,--no-as-needed", "-l:libpthread.so.0", "-Wl,--pop-state"],
 )
 
-setup(ext_modules=[ext])
+setup(ext_modules=[ext], options={"bdist_wheel": {"py_limited_api": "cp310"}})

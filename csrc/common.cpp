@@ -6,7 +6,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <limits>
-#include <string>
 
 #include "dispatch.hpp"
 
@@ -74,7 +73,7 @@ bool arg_parser::parse(PyObject* const* args, Py_ssize_t nargs, PyObject* kwname
     if (!interned) {
         int n = 0;
         while (names[n]) ++n;
-        PyObject** table = new (std::nothrow) PyObject*[n];
+        auto** table = static_cast<PyObject**>(PyMem_Malloc(static_cast<std::size_t>(n) * sizeof(PyObject*)));
         if (!table) {
             PyErr_NoMemory();
             return false;
@@ -83,7 +82,7 @@ bool arg_parser::parse(PyObject* const* args, Py_ssize_t nargs, PyObject* kwname
             table[i] = PyUnicode_InternFromString(names[i]);
             if (!table[i]) {
                 while (i--) Py_DECREF(table[i]);
-                delete[] table;
+                PyMem_Free(table);
                 return false;
             }
         }
@@ -133,7 +132,8 @@ bool arg_parser::parse(PyObject* const* args, Py_ssize_t nargs, PyObject* kwname
 
 bool as_ssize(PyObject* obj, const char* what, Py_ssize_t* value) {
     if (PyFloat_Check(obj) || !PyIndex_Check(obj)) {
-        PyErr_Format(PyExc_TypeError, "%s must be an integer, not %s", what, Py_TYPE(obj)->tp_name);
+        py_ptr tn(type_name(obj));
+        PyErr_Format(PyExc_TypeError, "%s must be an integer, not %V", what, tn.get(), "?");
         return false;
     }
     py_ptr index(PyNumber_Index(obj));
@@ -171,7 +171,8 @@ bool parse_compat(const char* fname, PyObject* obj, compat_t* compat) {
     *compat = compat_t::vectorta;
     if (!obj) return true;
     if (!PyUnicode_Check(obj)) {
-        PyErr_Format(PyExc_TypeError, "%s: compat must be a str, not %s", fname, Py_TYPE(obj)->tp_name);
+        py_ptr tn(type_name(obj));
+        PyErr_Format(PyExc_TypeError, "%s: compat must be a str, not %V", fname, tn.get(), "?");
         return false;
     }
     if (PyUnicode_CompareWithASCIIString(obj, "vectorta") == 0) return true;
@@ -198,9 +199,9 @@ bool resolve_kernel(const char* name, const char* source, kernel_fn* fn) {
                      kernel_names_for_error());
         return false;
     }
-    std::string why = kernel_unusable_reason(id);
-    if (!why.empty()) {
-        PyErr_Format(PyExc_ValueError, "kernel%s '%s' cannot run: %s", source, name, why.c_str());
+    char why[256];
+    if (!kernel_usable(id, why, sizeof(why))) {
+        PyErr_Format(PyExc_ValueError, "kernel%s '%s' cannot run: %s", source, name, why);
         return false;
     }
     *fn = kernel_info(id).fn;
@@ -214,7 +215,8 @@ bool parse_kernel(PyObject* obj, kernel_fn* fn) {
         return true;
     }
     if (!PyUnicode_Check(obj)) {
-        PyErr_Format(PyExc_TypeError, "kernel must be a str or None, not %s", Py_TYPE(obj)->tp_name);
+        py_ptr tn(type_name(obj));
+        PyErr_Format(PyExc_TypeError, "kernel must be a str or None, not %V", tn.get(), "?");
         return false;
     }
     Py_ssize_t size = 0;
@@ -274,8 +276,9 @@ PyArrayObject* as_f64_series(PyObject* data, const char* fname, Py_ssize_t* axis
     }
     const int nd = PyArray_NDIM(a);
     if (nd == 0) {
-        PyErr_Format(PyExc_TypeError, "%s: data must be a 1-D sequence of numbers, not %s", fname,
-                     Py_TYPE(data)->tp_name);
+        py_ptr tn(type_name(data));
+        PyErr_Format(PyExc_TypeError, "%s: data must be a 1-D sequence of numbers, not %V", fname,
+                     tn.get(), "?");
         return nullptr;
     }
     if (nd > 2) {

@@ -27,6 +27,14 @@ class gil_release {
     PyThreadState* state_;
 };
 
+// The name of obj's type for messages (a new reference; nullptr, error cleared, if it has
+// none). The limited API hides tp_name; use it with %V and a fallback string.
+inline PyObject* type_name(PyObject* obj) {
+    PyObject* name = PyObject_GetAttrString(reinterpret_cast<PyObject*>(Py_TYPE(obj)), "__qualname__");
+    if (!name) PyErr_Clear();
+    return name;
+}
+
 // ---- memory owned by result arrays -------------------------------------------------------
 // 64-byte aligned; nullptr on failure or when count * itemsize overflows.
 void* alloc_buffer(std::size_t count, std::size_t itemsize = sizeof(double)) noexcept;

@@ -3,6 +3,7 @@
 #include <cpuid.h>
 
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 
 namespace kama {
@@ -51,11 +52,13 @@ const cpu_features_t& cpu_features() noexcept {
 
 const kernel_entry& kernel_info(kernel_id id) noexcept { return table[id]; }
 
-std::string kernel_unusable_reason(kernel_id id) {
+bool kernel_usable(kernel_id id, char* why, std::size_t size) noexcept {
     const cpu_features_t& f = cpu_features();
-    std::string missing;
+    char missing[160] = "";
     auto need = [&missing](bool have, const char* what) {
-        if (!have) missing += missing.empty() ? what : std::string(", ") + what;
+        if (have) return;
+        if (missing[0]) std::strncat(missing, ", ", sizeof(missing) - std::strlen(missing) - 1);
+        std::strncat(missing, what, sizeof(missing) - std::strlen(missing) - 1);
     };
     if (id == k_avx2) {
         need(f.avx2, "AVX2");
@@ -65,9 +68,15 @@ std::string kernel_unusable_reason(kernel_id id) {
         need(f.avx512f, "AVX-512F");
         need(f.os_avx512, "OS support for AVX-512 state (XGETBV)");
     }
-    if (!missing.empty()) return "this machine lacks " + missing;
-    if (!table[id].fn) return "it is not built into this version of kama";
-    return "";
+    const char* reason = missing[0] ? nullptr : (table[id].fn ? "" : "it is not built into this version of kama");
+    if (why && size) {
+        if (reason) {
+            std::snprintf(why, size, "%s", reason);
+        } else {
+            std::snprintf(why, size, "this machine lacks %s", missing);
+        }
+    }
+    return reason && !reason[0];
 }
 
 bool kernel_from_name(const char* name, kernel_id* id) noexcept {
@@ -91,7 +100,7 @@ const char* kernel_names_for_error() noexcept {
 
 kernel_id best_kernel() noexcept {
     for (int id = k_count - 1; id > k_scalar; --id) {
-        if (kernel_unusable_reason(static_cast<kernel_id>(id)).empty()) return static_cast<kernel_id>(id);
+        if (kernel_usable(static_cast<kernel_id>(id))) return static_cast<kernel_id>(id);
     }
     return k_scalar;
 }

@@ -1,7 +1,7 @@
 // CPU detection and the kernel table: filled once at import, scalar first, then each SIMD
 // kernel this build holds and this CPU (and OS) can run.
 #pragma once
-#include <string>
+#include <cstddef>
 
 #include "kernels/kernels.hpp"
 
@@ -24,8 +24,9 @@ struct kernel_entry {
 const cpu_features_t& cpu_features() noexcept;
 const kernel_entry& kernel_info(kernel_id id) noexcept;
 
-// Why `id` cannot run here ("" when it can): not built, or the CPU/OS features it lacks.
-std::string kernel_unusable_reason(kernel_id id);
+// Why `id` cannot run here, written to why[0..size) (empty when it can): the CPU/OS features
+// it lacks, or not built. Returns true when it can run.
+bool kernel_usable(kernel_id id, char* why = nullptr, std::size_t size = 0) noexcept;
 
 // Parses a kernel name (None/"auto" handled by the caller). Returns false for an unknown name.
 bool kernel_from_name(const char* name, kernel_id* id) noexcept;

@@ -36,7 +36,8 @@ arg_parser kama_args{"kama()", kama_names, 3, 1};
 // checked before the computation, its shape once the data is converted.
 bool check_out(PyObject* out) {
     if (!PyArray_Check(out)) {
-        PyErr_Format(PyExc_TypeError, "kama: out must be a numpy.ndarray, not %s", Py_TYPE(out)->tp_name);
+        py_ptr tn(type_name(out));
+        PyErr_Format(PyExc_TypeError, "kama: out must be a numpy.ndarray, not %V", tn.get(), "?");
         return false;
     }
     auto* a = reinterpret_cast<PyArrayObject*>(out);

@@ -51,8 +51,9 @@ struct period_rows {
 // start by step up to and including end (SPEC §3).
 bool rows_from_range(PyObject* range, period_rows* rows) {
     if (!PySequence_Check(range) || PyUnicode_Check(range)) {
+        py_ptr tn(type_name(range));
         PyErr_Format(PyExc_TypeError, "kama_batch: period_range must be a (start, end, step) "
-                     "tuple, not %s", Py_TYPE(range)->tp_name);
+                     "tuple, not %V", tn.get(), "?");
         return false;
     }
     Py_ssize_t len = PySequence_Size(range);
@@ -89,8 +90,9 @@ bool rows_from_list(PyObject* list, period_rows* rows) {
     if (!iter) {
         if (PyErr_ExceptionMatches(PyExc_TypeError)) {
             PyErr_Clear();
-            PyErr_Format(PyExc_TypeError, "kama_batch: periods must be a sequence of integers, not %s",
-                         Py_TYPE(list)->tp_name);
+            py_ptr tn(type_name(list));
+            PyErr_Format(PyExc_TypeError, "kama_batch: periods must be a sequence of integers, not %V",
+                         tn.get(), "?");
         }
         return false;
     }

@@ -10,7 +10,7 @@ PyObject* py_kernels(PyObject*, PyObject*) {
     py_ptr list(PyList_New(0));
     if (!list) return nullptr;
     for (int id = k_scalar; id < k_count; ++id) {
-        if (!kernel_unusable_reason(static_cast<kernel_id>(id)).empty()) continue;
+        if (!kernel_usable(static_cast<kernel_id>(id))) continue;
         py_ptr name(PyUnicode_FromString(kernel_info(static_cast<kernel_id>(id)).name));
         if (!name || PyList_Append(list.get(), name.get()) < 0) return nullptr;
     }

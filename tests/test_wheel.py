@@ -1,0 +1,50 @@
+"""The shipped wheel (SPEC 7): built and repaired by .ci/build-wheel, installed into fresh
+virtual environments with the oldest and newest NumPy it supports, and the test suite run
+there against the installed package, not the source tree. Slow (minutes): -m "not slow"
+leaves it out."""
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory):
+    if not (ROOT / ".ci" / "build-wheel").exists():
+        pytest.skip("no source tree to build the wheel from")
+    out = tmp_path_factory.mktemp("wheel")
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}:{os.environ['PATH']}")
+    res = subprocess.run(["bash", str(ROOT / ".ci" / "build-wheel"), str(out)], env=env,
+                         capture_output=True, text=True)
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
+    assert "manylinux_2_17_x86_64" in res.stdout  # auditwheel show: the lowest tag allowed
+    (whl,) = out.glob("kama-*-cp310-abi3-manylinux*_2_17_x86_64.whl")
+    return whl
+
+
+@pytest.mark.parametrize("numpy_spec", ["numpy==1.23.5", "numpy==1.26.4", "numpy>=2"])
+def test_wheel_under_numpy(wheel, numpy_spec, tmp_path):
+    env_dir = tmp_path / "venv"
+    venv.create(env_dir, with_pip=True)
+    py = env_dir / "bin" / "python"
+    subprocess.run([str(py), "-m", "pip", "install", "--quiet", numpy_spec, "pytest", "hypothesis", str(wheel)],
+                   check=True, capture_output=True)
+    version = subprocess.run([str(py), "-c", "import numpy; print(numpy.__version__)"], capture_output=True,
+                             text=True, check=True).stdout.strip()
+    if "==" in numpy_spec:
+        assert version == numpy_spec.split("==")[1]
+    # The venv's pytest (not `python -m`), from a folder outside the source tree, so that kama
+    # is the installed one (checked below).
+    res = subprocess.run([str(env_dir / "bin" / "pytest"), str(ROOT / "tests"), "-q", "-x",
+                          "-p", "no:cacheprovider", "-m", "not slow"],
+                         cwd=tmp_path, capture_output=True, text=True)
+    assert res.returncode == 0, f"numpy {version}:\n" + res.stdout[-4000:] + res.stderr[-2000:]
+    where = subprocess.run([str(py), "-c", "import kama; print(kama._kama.__file__)"], cwd=tmp_path,
+                           capture_output=True, text=True, check=True).stdout.strip()
+    assert where.startswith(str(env_dir)) and where.endswith("_kama.abi3.so"), where

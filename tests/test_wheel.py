@@ -1,11 +1,13 @@
 """The shipped wheel (SPEC 7): built and repaired by .ci/build-wheel, installed into fresh
-virtual environments with the oldest and newest NumPy it supports, and the test suite run
-there against the installed package, not the source tree. Slow (minutes): -m "not slow"
+virtual environments with the oldest and newest NumPy it supports and with the other CPython
+versions found here, and the test suite run there against the installed package, not the
+source tree. Slow (minutes): -m "not slow"
 leaves it out."""
+import glob
 import os
+import shutil
 import subprocess
 import sys
-import venv
 from pathlib import Path
 
 import pytest
@@ -28,13 +30,26 @@ def wheel(tmp_path_factory):
     return whl
 
 
-@pytest.mark.parametrize("numpy_spec", ["numpy==1.23.5", "numpy==1.26.4", "numpy>=2"])
-def test_wheel_under_numpy(wheel, numpy_spec, tmp_path):
+def interpreter(version):
+    """A CPython `version` on this machine that runs (pyenv's own builds first: its shims on
+    PATH fail for versions not selected), or None."""
+    root = os.environ.get("PYENV_ROOT", os.path.expanduser("~/.pyenv"))
+    candidates = sorted(glob.glob(os.path.join(root, "versions", f"{version}.*", "bin", "python3")))[::-1]
+    candidates.append(shutil.which(f"python{version}"))
+    for python in filter(None, candidates):
+        ok = subprocess.run([python, "-c", "import sys; print(sys.version_info[:2])"], capture_output=True, text=True)
+        if ok.returncode == 0 and ok.stdout.strip() == str(tuple(map(int, version.split(".")))):
+            return python
+    return None
+
+
+def run_suite(wheel, numpy_spec, tmp_path, python=sys.executable):
     env_dir = tmp_path / "venv"
-    venv.create(env_dir, with_pip=True)
+    subprocess.run([python, "-m", "venv", str(env_dir)], check=True, capture_output=True)
     py = env_dir / "bin" / "python"
-    subprocess.run([str(py), "-m", "pip", "install", "--quiet", numpy_spec, "pytest", "hypothesis", str(wheel)],
-                   check=True, capture_output=True)
+    res = subprocess.run([str(py), "-m", "pip", "install", "--quiet", numpy_spec, "pytest", "hypothesis", str(wheel)],
+                         capture_output=True, text=True)
+    assert res.returncode == 0, res.stdout[-2000:] + res.stderr[-2000:]
     version = subprocess.run([str(py), "-c", "import numpy; print(numpy.__version__)"], capture_output=True,
                              text=True, check=True).stdout.strip()
     if "==" in numpy_spec:
@@ -48,3 +63,17 @@ def test_wheel_under_numpy(wheel, numpy_spec, tmp_path):
     where = subprocess.run([str(py), "-c", "import kama; print(kama._kama.__file__)"], cwd=tmp_path,
                            capture_output=True, text=True, check=True).stdout.strip()
     assert where.startswith(str(env_dir)) and where.endswith("_kama.abi3.so"), where
+
+
+@pytest.mark.parametrize("numpy_spec", ["numpy==1.23.5", "numpy==1.26.4", "numpy>=2"])
+def test_wheel_under_numpy(wheel, numpy_spec, tmp_path):
+    run_suite(wheel, numpy_spec, tmp_path)
+
+
+@pytest.mark.parametrize("version", ["3.10", "3.12", "3.13"])
+def test_one_wheel_for_every_cpython(wheel, version, tmp_path):
+    """The same cp310-abi3 wheel on other CPython versions, with their newest NumPy."""
+    python = interpreter(version)
+    if python is None:
+        pytest.skip(f"no CPython {version} on this machine")
+    run_suite(wheel, "numpy>=2", tmp_path, python)

@@ -321,13 +321,6 @@ PyArrayObject* as_f64_vector(PyObject* data, const char* fname) {
     return vec;
 }
 
-std::size_t pick_workers(std::size_t threads, std::size_t rows, std::size_t total) noexcept {
-    std::size_t w = threads ? threads : usable_cores();
-    if (!threads) w = w < total / (std::size_t(1) << 17) ? w : total / (std::size_t(1) << 17);
-    if (w > rows) w = rows;
-    return w ? w : 1;
-}
-
 data_error check_series(std::size_t n, std::size_t first, Py_ssize_t period, compat_t compat) noexcept {
     if (n == 0) return data_error::empty;
     if (first >= n) return data_error::all_nan;

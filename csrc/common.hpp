@@ -90,10 +90,6 @@ void raise_data_error(data_error e, const char* fname, std::size_t n, std::size_
                       Py_ssize_t period);
 
 // ---- many series ---------------------------------------------------------------------------
-// Workers for `rows` series of `total` outputs in all: `threads` if given (>= 1), else every
-// core once each has at least 2^17 outputs.
-std::size_t pick_workers(std::size_t threads, std::size_t rows, std::size_t total) noexcept;
-
 // Runs row(k) for k in [0, count) on `workers` threads, each a contiguous share of the rows.
 // row(k) must touch only row k's output; returns false if any row returned false. Call it
 // without the GIL.

@@ -68,15 +68,15 @@ bool kernel_usable(kernel_id id, char* why, std::size_t size) noexcept {
         need(f.avx512f, "AVX-512F");
         need(f.os_avx512, "OS support for AVX-512 state (XGETBV)");
     }
-    const char* reason = missing[0] ? nullptr : (table[id].fn ? "" : "it is not built into this version of kama");
+    const bool usable = !missing[0] && table[id].fn;
     if (why && size) {
-        if (reason) {
-            std::snprintf(why, size, "%s", reason);
-        } else {
+        if (missing[0]) {
             std::snprintf(why, size, "this machine lacks %s", missing);
+        } else {
+            std::snprintf(why, size, "%s", usable ? "" : "it is not built into this version of kama");
         }
     }
-    return reason && !reason[0];
+    return usable;
 }
 
 bool kernel_from_name(const char* name, kernel_id* id) noexcept {

@@ -63,33 +63,40 @@ bool overlaps(const double* x, std::size_t n, PyArrayObject* out) {
     return lo < xl + n * sizeof(double) && xl < hi;
 }
 
-// Many series: xarr is (series, n), C-contiguous; the result (or out=) has the shape of the
-// data, transposed back when the series ran along axis 0.
-PyObject* kama_many(PyArrayObject* xarr, int axis, kernel_fn kernel, Py_ssize_t period, params_t prm,
-                    PyArrayObject* out) {
-    const auto rows = static_cast<std::size_t>(PyArray_DIM(xarr, 0));
-    const auto n = static_cast<std::size_t>(PyArray_DIM(xarr, 1));
-    const auto* x = static_cast<const double*>(PyArray_DATA(xarr));
-    const npy_intp shape[2] = {axis == 1 ? static_cast<npy_intp>(rows) : static_cast<npy_intp>(n),
-                               axis == 1 ? static_cast<npy_intp>(n) : static_cast<npy_intp>(rows)};
-    if (out && (PyArray_NDIM(out) != 2 || PyArray_DIM(out, 0) != shape[0] || PyArray_DIM(out, 1) != shape[1])) {
-        PyErr_Format(PyExc_ValueError, "kama: out must have the data's shape (%zd, %zd)",
-                     static_cast<Py_ssize_t>(shape[0]), static_cast<Py_ssize_t>(shape[1]));
+// kama() for `rows` series of n values, the rows of x (one series for 1-D data, nd == 1).
+// Each series is validated as SPEC 5 says and computed by `kernel`. A lone series may be split
+// over threads and written straight into a contiguous out=; many are shared out whole across
+// threads (each then equals its own 1-D call with threads=1) and reach out= through a buffer,
+// so that out= is never half-written. The result has the data's shape: (n,), (rows, n), or
+// (n, rows) as a transposed view when the series ran along axis 0.
+PyObject* compute(const double* x, std::size_t rows, std::size_t n, int nd, int axis, kernel_fn kernel,
+                  Py_ssize_t period, params_t prm, PyArrayObject* out) {
+    const npy_intp shape[2] = {static_cast<npy_intp>(nd == 1 || axis == 1 ? rows : n),
+                               static_cast<npy_intp>(nd == 1 || axis == 1 ? n : rows)};
+    const npy_intp* want = nd == 1 ? shape + 1 : shape;
+    if (out && (PyArray_NDIM(out) != nd || PyArray_DIM(out, 0) != want[0] ||
+                (nd == 2 && PyArray_DIM(out, 1) != want[1]))) {
+        if (nd == 1) {
+            PyErr_Format(PyExc_ValueError, "kama: out must have the data's shape (%zd,)",
+                         static_cast<Py_ssize_t>(n));
+        } else {
+            PyErr_Format(PyExc_ValueError, "kama: out must have the data's shape (%zd, %zd)",
+                         static_cast<Py_ssize_t>(want[0]), static_cast<Py_ssize_t>(want[1]));
+        }
         return nullptr;
     }
-    // out= is filled from a buffer once every series has its result: a series whose kernel runs
-    // out of memory then leaves out= as it was, as SPEC 5 asks.
-    const std::size_t threads = prm.threads;
-    prm.threads = 1;  // threads go across series
+    const bool direct = nd == 1 && out && PyArray_ISCARRAY(out) && !overlaps(x, n, out);
+    const std::size_t workers = nd == 1 ? 1 : workers_for(prm.threads, rows, rows * n);
+    if (nd == 2) prm.threads = 1;  // threads go across series
     prm.period = static_cast<std::size_t>(period);
     double* buffer = nullptr;
-    std::size_t* firsts = nullptr;
-    std::size_t bad = 0;
+    std::size_t first_one = 0, bad = 0;
+    std::size_t* firsts = &first_one;
     data_error err = data_error::none;
     {
         gil_release nogil;
-        firsts = static_cast<std::size_t*>(std::malloc((rows ? rows : 1) * sizeof(std::size_t)));
-        if (!firsts) err = data_error::no_memory;
+        if (rows > 1 && !(firsts = static_cast<std::size_t*>(std::malloc(rows * sizeof(std::size_t)))))
+            err = data_error::no_memory;
         for (std::size_t k = 0; k < rows && err == data_error::none; ++k) {
             firsts[k] = first_valid(x + k * n, n);
             err = check_series(n, firsts[k], period, prm.compat);
@@ -97,30 +104,34 @@ PyObject* kama_many(PyArrayObject* xarr, int axis, kernel_fn kernel, Py_ssize_t 
         }
         double* y = nullptr;
         if (err == data_error::none) {
-            y = buffer = static_cast<double*>(alloc_buffer(rows * n));
+            y = direct ? static_cast<double*>(PyArray_DATA(out))
+                       : (buffer = static_cast<double*>(alloc_buffer(rows * n)));
             if (!y) err = data_error::no_memory;
         }
-        if (err == data_error::none &&
-            !run_rows(rows, pick_workers(threads, rows, rows * n), [&](std::size_t k) {
+        if (err == data_error::none && !run_rows(rows, workers, [&](std::size_t k) {
                 return kernel(x + k * n, n, firsts[k], prm, y + k * n) == status_t::ok;
             }))
             err = data_error::no_memory;
-        if (err == data_error::none && out) {  // series k is out's row or column k
+        if (err == data_error::none && out && !direct) {  // series k is out's row or column k
             char* base = static_cast<char*>(PyArray_DATA(out));
-            const npy_intp s_series = PyArray_STRIDE(out, axis == 1 ? 0 : 1);
-            const npy_intp s_time = PyArray_STRIDE(out, axis == 1 ? 1 : 0);
+            const npy_intp s_series = nd == 1 ? 0 : PyArray_STRIDE(out, axis == 1 ? 0 : 1);
+            const npy_intp s_time = PyArray_STRIDE(out, nd == 1 || axis == 1 ? nd - 1 : 0);
             for (std::size_t k = 0; k < rows; ++k)
                 for (std::size_t t = 0; t < n; ++t)
                     std::memcpy(base + static_cast<npy_intp>(k) * s_series + static_cast<npy_intp>(t) * s_time,
                                 y + k * n + t, sizeof(double));
         }
     }
-    const std::size_t bad_first = (firsts && rows) ? firsts[bad] : 0;
-    std::free(firsts);
+    const std::size_t bad_first = err != data_error::none && firsts ? firsts[bad] : 0;
+    if (firsts != &first_one) std::free(firsts);
     if (err != data_error::none) {
         free_buffer(buffer);
         char where[64];
-        std::snprintf(where, sizeof(where), "kama (series %zu)", bad);
+        if (nd == 1) {
+            std::snprintf(where, sizeof(where), "kama");
+        } else {
+            std::snprintf(where, sizeof(where), "kama (series %zu)", bad);
+        }
         raise_data_error(err, where, n, bad_first, period);
         return nullptr;
     }
@@ -129,9 +140,9 @@ PyObject* kama_many(PyArrayObject* xarr, int axis, kernel_fn kernel, Py_ssize_t 
         Py_INCREF(out);
         return reinterpret_cast<PyObject*>(out);
     }
-    const npy_intp dims[2] = {static_cast<npy_intp>(rows), static_cast<npy_intp>(n)};
-    py_ptr result(wrap_buffer(buffer, 2, dims));
-    if (!result || axis == 1) return result.release();
+    const npy_intp dims[2] = {static_cast<npy_intp>(nd == 1 ? n : rows), static_cast<npy_intp>(n)};
+    py_ptr result(wrap_buffer(buffer, nd, dims));
+    if (!result || nd == 1 || axis == 1) return result.release();
     return PyArray_Transpose(reinterpret_cast<PyArrayObject*>(result.get()), nullptr);
 }
 
@@ -159,48 +170,10 @@ PyObject* py_kama(PyObject*, PyObject* const* args, Py_ssize_t nargs, PyObject* 
     py_ptr xobj(reinterpret_cast<PyObject*>(as_f64_series(a[0], "kama", &axis, &two_d)));
     if (!xobj) return nullptr;
     auto* xarr = reinterpret_cast<PyArrayObject*>(xobj.get());
-    if (two_d) return kama_many(xarr, static_cast<int>(axis), kernel, period, prm, out);
-    const auto n = static_cast<std::size_t>(PyArray_DIM(xarr, 0));
     const auto* x = static_cast<const double*>(PyArray_DATA(xarr));
-    if (out && (PyArray_NDIM(out) != 1 || static_cast<std::size_t>(PyArray_DIM(out, 0)) != n)) {
-        PyErr_Format(PyExc_ValueError, "kama: out has shape of %d dimensions and %zd elements; "
-                     "expected (%zu,)", PyArray_NDIM(out), PyArray_SIZE(out), n);
-        return nullptr;
-    }
-    // The kernel writes straight into out= when it can; otherwise into a buffer copied after.
-    const bool direct = out && PyArray_ISCARRAY(out) && !overlaps(x, n, out);
-    prm.period = static_cast<std::size_t>(period);
-    double* buffer = nullptr;
-    std::size_t first = 0;
-    data_error err;
-    {
-        gil_release nogil;
-        first = first_valid(x, n);
-        err = check_series(n, first, period, prm.compat);
-        if (err == data_error::none) {
-            double* y = direct ? static_cast<double*>(PyArray_DATA(out))
-                               : (buffer = static_cast<double*>(alloc_buffer(n)));
-            if (!y || kernel(x, n, first, prm, y) != status_t::ok) {
-                err = data_error::no_memory;
-            } else if (out && !direct) {
-                char* dst = static_cast<char*>(PyArray_DATA(out));
-                const npy_intp stride = PyArray_STRIDE(out, 0);
-                for (npy_intp i = 0; i < static_cast<npy_intp>(n); ++i) std::memcpy(dst + i * stride, buffer + i, sizeof(double));
-            }
-        }
-    }
-    if (err != data_error::none) {
-        free_buffer(buffer);
-        raise_data_error(err, "kama", n, first, period);
-        return nullptr;
-    }
-    if (out) {
-        free_buffer(buffer);
-        Py_INCREF(out);
-        return reinterpret_cast<PyObject*>(out);
-    }
-    const npy_intp dims[1] = {static_cast<npy_intp>(n)};
-    return wrap_buffer(buffer, 1, dims);
+    if (!two_d) return compute(x, 1, static_cast<std::size_t>(PyArray_DIM(xarr, 0)), 1, 0, kernel, period, prm, out);
+    return compute(x, static_cast<std::size_t>(PyArray_DIM(xarr, 0)), static_cast<std::size_t>(PyArray_DIM(xarr, 1)),
+                   2, static_cast<int>(axis), kernel, period, prm, out);
 }
 
 }  // namespace kama

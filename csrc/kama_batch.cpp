@@ -164,7 +164,7 @@ PyObject* py_kama_batch(PyObject*, PyObject* const* args, Py_ssize_t nargs, PyOb
             if (!values || !labels) err = data_error::no_memory;
         }
         if (err == data_error::none) {
-            const bool ok = run_rows(rows, pick_workers(threads, rows, rows * n), [&](std::size_t k) {
+            const bool ok = run_rows(rows, workers_for(threads, rows, rows * n), [&](std::size_t k) {
                 labels[k] = periods.at(k);
                 params_t row = prm;
                 row.period = static_cast<std::size_t>(labels[k]);

@@ -11,7 +11,12 @@ from helpers import assert_close
 import kama
 
 LANES = {"avx2": 4, "avx512": 8}
-CHUNK_TARGET = 512  # csrc/kernels/simd_kama.hpp: simd_chunk_target
+CHUNK_TARGET = 8192  # csrc/kernels/simd_kama.hpp: simd_chunk_target
+
+
+def chunk(p):
+    """Outputs per lane in a whole superblock: the chunk target rounded up to whole blocks."""
+    return p * -(-CHUNK_TARGET // p)
 
 
 def walk(n, seed, scale=1.0):
@@ -22,10 +27,10 @@ def walk(n, seed, scale=1.0):
 def edges(kernel, p):
     """Output counts at which the vector path's structure changes."""
     lanes = LANES[kernel]
-    chunk = p * -(-CHUNK_TARGET // p)
+    full = chunk(p)
     threshold = max(4 * lanes * p, 4 * lanes * 64)
-    out = {threshold - 1, threshold, threshold + 1, lanes * chunk - 1, lanes * chunk, lanes * chunk + 1,
-           2 * lanes * chunk + p - 1, 2 * lanes * chunk + p, 3 * lanes * chunk + 7}
+    out = {threshold - 1, threshold, threshold + 1, lanes * full - 1, lanes * full, lanes * full + 1,
+           2 * lanes * full + p - 1, 2 * lanes * full + p, 3 * lanes * full + 7}
     return sorted(o for o in out if o > 0)
 
 
@@ -170,7 +175,7 @@ def test_threads_with_an_infinite_price_at_a_worker_boundary(simd, compat):
     n = N_SPLIT
     x = walk(n, 15)
     lanes = LANES[simd]
-    span = lanes * 30 * -(-8192 // 30)
+    span = lanes * chunk(30)
     for b in (30 + span * ((n // span) // 2),):  # the second worker's first output
         y = x.copy()
         y[b - 1] = np.inf
@@ -192,8 +197,9 @@ def test_threads_spike_at_the_second_worker(simd, compat):
     n, p = 300_000, 30
     x = walk(n, 11)
     ordinary = np.abs(x).max()
-    lanes = {"avx2": 4, "avx512": 8}[simd]
-    k = p + lanes * 8190 + 5  # inside the second superblock's first lane
+    lanes = LANES[simd]
+    span = lanes * chunk(p)  # outputs per superblock; two workers split the superblocks in half
+    k = p + (-(-(n - p) // span) // 2) * span + 5  # just inside the second worker's first lane
     x[k] = 1e12
     got = kama.kama(x, p, kernel=simd, compat=compat, threads=2)
     want = kama.kama(x, p, kernel="scalar", compat=compat)
@@ -230,10 +236,10 @@ def test_spike_just_before_a_lane_starts(simd, compat, before):
     output (~100), not merely relative to the largest price. Full-length lanes, so that the
     head ends inside them; the scalar kernel (5e-13 from the exact reference on such data, see
     bench_accuracy.py) is the yardstick."""
-    p, lanes, chunk = 30, LANES[simd], 30 * -(-8192 // 30)
-    n = p + lanes * chunk  # one whole superblock
+    p, lanes = 30, LANES[simd]
+    n = p + lanes * chunk(p)  # one whole superblock
     x = walk(n, 14)
-    k = p + 2 * chunk - before  # just before lane 2 starts
+    k = p + 2 * chunk(p) - before  # just before lane 2 starts
     x[k] = 1e15
     want = kama.kama(x, p, kernel="scalar", compat=compat)
     got = kama.kama(x, p, kernel=simd, compat=compat, threads=1)

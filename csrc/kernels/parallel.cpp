@@ -21,6 +21,14 @@ std::size_t usable_cores() noexcept {
     return 1;
 }
 
+std::size_t workers_for(std::size_t threads, std::size_t tasks, std::size_t outputs) noexcept {
+    constexpr std::size_t min_outputs = std::size_t(1) << 17;  // below this a thread costs more
+    std::size_t w = threads ? threads : usable_cores();
+    if (!threads && w > outputs / min_outputs) w = outputs / min_outputs;
+    if (w > tasks) w = tasks;
+    return w ? w : 1;
+}
+
 namespace {
 
 struct job_t {

@@ -34,7 +34,10 @@ inline std::size_t round_up(std::size_t v, std::size_t m) { return (v + m - 1) /
 inline std::size_t min_size(std::size_t a, std::size_t b) { return a < b ? a : b; }
 
 constexpr double head_threshold = 0x1p-120;  // P below this: the carry no longer shows
-constexpr std::size_t min_outputs_per_thread = 1 << 17;
+
+inline void fill_nan(double* y, std::size_t from, std::size_t to) {
+    for (std::size_t i = from; i < to; ++i) y[i] = __builtin_nan("");
+}
 
 inline std::size_t pow2_at_least(std::size_t v) {
     std::size_t r = 1;
@@ -52,6 +55,13 @@ struct shape_t {
     double fsc, ssc;
     std::size_t head_cap;  // rows of head storage: the longest lane this call runs
 };
+
+// Outputs per lane in the superblock at sb: the chunk, or fewer (whole blocks) at the end,
+// where lanes past n read the last price and their outputs are dropped.
+inline std::size_t lane_length(std::size_t chunk, std::size_t p, std::size_t lanes, std::size_t n,
+                               std::size_t sb) {
+    return min_size(chunk, p * ((n - sb + lanes * p - 1) / (lanes * p)));
+}
 
 // A worker's scratch memory.
 struct buffers_t {
@@ -125,9 +135,7 @@ sb_status superblock(const shape_t& s, buffers_t& b, std::size_t sb, carry_t& ca
     double* const rm = b.rm;
     double* const lanes = b.lanes;
 
-    // The last superblock shrinks its chunks; lanes past the end read the last price and
-    // their outputs are dropped.
-    const std::size_t lc = min_size(s.chunk, p * ((n - sb + L * p - 1) / (L * p)));
+    const std::size_t lc = lane_length(s.chunk, p, L, n, sb);
     const double* const x0 = x + sb - p;  // lane l's row j is x0[l*lc + j], at or after first
     // Tiles of rows below fast_rows are inside x for every lane.
     const std::size_t fast_rows = n + p - sb >= (L - 1) * lc + L ? n + p - sb - (L - 1) * lc - L + 1 : 0;
@@ -262,7 +270,7 @@ sb_status superblock(const shape_t& s, buffers_t& b, std::size_t sb, carry_t& ca
     // From a NaN carry on, every output is NaN, as in the sequential recurrence (the caller
     // fills the outputs after this superblock).
     if (broken < L) {
-        for (std::size_t i = sb + broken * lc; i < min_size(sb + L * lc, n); ++i) y[i] = __builtin_nan("");
+        fill_nan(y, sb + broken * lc, min_size(sb + L * lc, n));
         return sb_status::nan_rest;
     }
     return sb_status::ok;
@@ -271,7 +279,7 @@ sb_status superblock(const shape_t& s, buffers_t& b, std::size_t sb, carry_t& ca
 // One worker's range of superblocks.
 struct range_t {
     std::size_t sb_begin, sb_end;  // output indices, superblock-aligned (sb_end may pass n)
-    std::size_t keep_rows = 0, lc0 = 0;
+    std::size_t keep_rows = 0;     // head rows of the first superblock owed a multiple of U
     bool known_start;              // the first worker knows the output before its range
     bool infinite = false;         // an infinite carry: the series goes to the scalar kernel
     bool slow = false;             // U still showed after the first superblock: no split
@@ -282,36 +290,22 @@ struct range_t {
 struct job_ctx_t {
     const shape_t* s;
     range_t* ranges;
-    double seed;
-    sb_status (*superblock)(const shape_t&, buffers_t&, std::size_t, carry_t&, std::size_t*);
-    std::size_t lanes;
+    double seed;  // the output before the first one (lane 0 of the first worker)
 };
 
-void run_range_body(job_ctx_t* ctx, std::size_t index);
-
-// A worker's entry, called from baseline code (run_tasks). Wide registers left dirty on the
-// way out of AVX code make every later SSE instruction in the process pay a merge (measured:
-// the scalar kernel ran 4.5x slower afterwards), so each exit to baseline code clears them.
-void run_range(void* raw, std::size_t index) {
-    run_range_body(static_cast<job_ctx_t*>(raw), index);
-    _mm256_zeroupper();
-}
-
-void run_range_body(job_ctx_t* ctx, std::size_t index) {
-    const shape_t& s = *ctx->s;
-    range_t& r = ctx->ranges[index];
-    const std::size_t L = ctx->lanes;
-    carry_t carry = r.known_start ? carry_t{ctx->seed, 0.0} : carry_t{0.0, 1.0};
+template <class V, compat_t C>
+void run_range_body(const shape_t& s, range_t& r, double seed) {
+    constexpr std::size_t L = V::L;
+    carry_t carry = r.known_start ? carry_t{seed, 0.0} : carry_t{0.0, 1.0};
     for (std::size_t sb = r.sb_begin; sb < r.sb_end && sb < s.n; sb += L * s.chunk) {
         const bool first_unknown = !r.known_start && sb == r.sb_begin;
-        if (first_unknown) r.lc0 = min_size(s.chunk, s.p * ((s.n - sb + L * s.p - 1) / (L * s.p)));
-        const sb_status st = ctx->superblock(s, r.buffers, sb, carry, first_unknown ? &r.keep_rows : nullptr);
+        const sb_status st = superblock<V, C>(s, r.buffers, sb, carry, first_unknown ? &r.keep_rows : nullptr);
         if (st == sb_status::infinite) {
             r.infinite = true;
             return;
         }
         if (st == sb_status::nan_rest) {
-            for (std::size_t i = sb + L * s.chunk; i < min_size(r.sb_end, s.n); ++i) s.y[i] = __builtin_nan("");
+            fill_nan(s.y, sb + L * s.chunk, min_size(r.sb_end, s.n));
             r.nan_rest = true;
             return;
         }
@@ -323,9 +317,14 @@ void run_range_body(job_ctx_t* ctx, std::size_t index) {
     }
 }
 
+// A worker's entry, called from baseline code (run_tasks). Wide registers left dirty on the
+// way out of AVX code make every later SSE instruction in the process pay a merge (measured:
+// the scalar kernel ran 4.5x slower afterwards), so each exit to baseline code clears them.
 template <class V, compat_t C>
-sb_status superblock_entry(const shape_t& s, buffers_t& b, std::size_t sb, carry_t& carry, std::size_t* keep) {
-    return superblock<V, C>(s, b, sb, carry, keep);
+void run_range(void* raw, std::size_t index) {
+    auto* ctx = static_cast<job_ctx_t*>(raw);
+    run_range_body<V, C>(*ctx->s, ctx->ranges[index], ctx->seed);
+    _mm256_zeroupper();
 }
 
 template <class V, compat_t C>
@@ -341,13 +340,11 @@ status_t run_simd(const double* x, std::size_t n, std::size_t first, const param
 
     const std::size_t chunk = p * ((simd_chunk_target + p - 1) / p);
     // A short series runs shorter lanes: its scratch needs no more rows than those.
-    const std::size_t longest = min_size(chunk, p * ((n - start + L * p - 1) / (L * p)));
-    const shape_t s{x, y, n, p, start, chunk, pow2_at_least(2 * p + 3 * L), prm.fsc, prm.ssc, longest};
+    const shape_t s{x, y, n, p, start, chunk, pow2_at_least(2 * p + 3 * L), prm.fsc, prm.ssc,
+                    lane_length(chunk, p, L, n, start)};
     const std::size_t span = L * s.chunk;  // outputs per superblock
     const std::size_t superblocks = (n - start + span - 1) / span;
-    std::size_t workers = prm.threads ? prm.threads : usable_cores();
-    if (prm.threads == 0) workers = min_size(workers, (n - start) / min_outputs_per_thread);
-    workers = min_size(workers ? workers : 1, min_size(superblocks, 64));
+    const std::size_t workers = min_size(workers_for(prm.threads, superblocks, n - start), 64);
 
     range_t ranges[64];
     for (std::size_t w = 0; w < workers; ++w) {
@@ -362,10 +359,10 @@ status_t run_simd(const double* x, std::size_t n, std::size_t first, const param
         kama_f64_scalar_into(x, n, first, prm, y, ranges[0].buffers.suffix);
         return status_t::ok;
     };
-    for (std::size_t i = 0; i < start; ++i) y[i] = __builtin_nan("");
+    fill_nan(y, 0, start);
     // TA-Lib seeds with the price before the first output; VectorTA's seed is made in lane 0.
-    job_ctx_t ctx{&s, ranges, C == compat_t::talib ? x[start - 1] : 0.0, superblock_entry<V, C>, L};
-    run_tasks(workers, run_range, &ctx);
+    job_ctx_t ctx{&s, ranges, C == compat_t::talib ? x[start - 1] : 0.0};
+    run_tasks(workers, run_range<V, C>, &ctx);
 
     bool infinite = false, slow = false;
     for (std::size_t w = 0; w < workers; ++w) {
@@ -377,7 +374,7 @@ status_t run_simd(const double* x, std::size_t n, std::size_t first, const param
         range_t& r = ranges[0];
         r.sb_end = start + superblocks * span;
         r.nan_rest = false;
-        run_tasks(1, run_range, &ctx);
+        run_tasks(1, run_range<V, C>, &ctx);
         return r.infinite ? scalar_instead() : status_t::ok;
     }
     // Ranges in order: U is the last output before the range, final by now.
@@ -385,13 +382,14 @@ status_t run_simd(const double* x, std::size_t n, std::size_t first, const param
         range_t& r = ranges[w];
         const double u = y[r.sb_begin - 1];
         if (__builtin_isnan(u)) {  // NaN from here on, as in the sequential recurrence
-            for (std::size_t i = r.sb_begin; i < n; ++i) y[i] = __builtin_nan("");
+            fill_nan(y, r.sb_begin, n);
             break;
         }
         if (!__builtin_isfinite(u)) return scalar_instead();
-        add_rows<V>(s, r.buffers.lanes, r.sb_begin, r.lc0, r.buffers.keep, r.keep_rows, V::set1(u), 0, L);
+        add_rows<V>(s, r.buffers.lanes, r.sb_begin, lane_length(chunk, p, L, n, r.sb_begin), r.buffers.keep,
+                    r.keep_rows, V::set1(u), 0, L);
         if (r.nan_rest) {  // the worker stopped at its own range's end; the rest is NaN too
-            for (std::size_t i = min_size(r.sb_end, n); i < n; ++i) y[i] = __builtin_nan("");
+            fill_nan(y, min_size(r.sb_end, n), n);
             break;
         }
     }

@@ -15,11 +15,18 @@ struct py_decref {
 };
 using py_ptr = std::unique_ptr<PyObject, py_decref>;
 
+// Re-takes the GIL. CPython before 3.14 ends a thread that asks for the GIL while the
+// interpreter finalizes (a daemon thread inside a call at exit) with pthread_exit, a forced
+// unwind: through a destructor (noexcept) it would abort the process, and past it the callers'
+// destructors would Py_DECREF without the GIL. So that thread stops here for good, as CPython
+// 3.14 stops it itself: the process is exiting.
+void restore_thread(PyThreadState* state) noexcept;
+
 // Releases the GIL for its lifetime.
 class gil_release {
    public:
     gil_release() noexcept : state_(PyEval_SaveThread()) {}
-    ~gil_release() { PyEval_RestoreThread(state_); }
+    ~gil_release() { restore_thread(state_); }
     gil_release(const gil_release&) = delete;
     gil_release& operator=(const gil_release&) = delete;
 
@@ -59,9 +66,21 @@ struct arg_parser {
     bool parse(PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames, PyObject** out);
 };
 
-// Python int (or anything with __index__) to Py_ssize_t; bools allowed as ints are. Overflow
-// saturates so that range checks report it.
-bool as_ssize(PyObject* obj, const char* what, Py_ssize_t* value);
+// Python int (or anything with __index__) to Py_ssize_t; bools allowed as ints are. A value
+// outside Py_ssize_t saturates, and *exact (when given) says so.
+bool as_ssize(PyObject* obj, const char* what, Py_ssize_t* value, bool* exact = nullptr);
+
+// A period as the caller gave it: its value, and the object to quote in messages (SPEC §5:
+// the caller's value, not a clamped one). A period outside Py_ssize_t is invalid in every mode.
+struct period_arg {
+    Py_ssize_t value = 30;
+    PyObject* given = nullptr;  // borrowed; nullptr: the default or a value made here
+    bool exact = true;
+};
+bool parse_period(PyObject* obj, period_arg* period);
+// The caller's integer as a str for a message (new reference): str(operator.index(given)), or
+// `value` when given is nullptr.
+PyObject* quote_int(PyObject* given, Py_ssize_t value);
 
 // Shared keyword options of kama(), kama_batch() and KamaStream.
 // Also reports the parsed integers when fast_out/slow_out are given.
@@ -85,9 +104,18 @@ PyArrayObject* as_f64_series(PyObject* data, const char* fname, Py_ssize_t* axis
 // Validation of a series for one period (SPEC §5). Codes are turned into exceptions by
 // raise_data_error() once the GIL is held again.
 enum class data_error : int { none = 0, empty, all_nan, invalid_period, not_enough, no_memory };
-data_error check_series(std::size_t n, std::size_t first, Py_ssize_t period, compat_t compat) noexcept;
+data_error check_series(std::size_t n, std::size_t first, const period_arg& period, compat_t compat) noexcept;
+// no_memory is raised by the raise_*_no_memory functions below, which know what was asked for.
 void raise_data_error(data_error e, const char* fname, std::size_t n, std::size_t first,
-                      Py_ssize_t period);
+                      const period_arg& period);
+
+// ---- memory errors, in NumPy's words ---------------------------------------------------------
+// "<fname>: Unable to allocate 7.63 MiB for an array with shape (1000000,) and data type float64"
+void raise_array_no_memory(const char* fname, int nd, const std::size_t* dims, const char* dtype = "float64");
+// "<fname>: Unable to allocate <bytes> for <what>" (bytes may exceed any size_t).
+void raise_no_memory(const char* fname, double bytes, const char* what);
+// "<fname>: Unable to allocate the kernel's scratch memory for period <p>"
+void raise_scratch_no_memory(const char* fname, Py_ssize_t period);
 
 // ---- many series ---------------------------------------------------------------------------
 // Runs row(k) for k in [0, count) on `workers` threads, each a contiguous share of the rows.

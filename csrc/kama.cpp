@@ -70,7 +70,7 @@ bool overlaps(const double* x, std::size_t n, PyArrayObject* out) {
 // so that out= is never half-written. The result has the data's shape: (n,), (rows, n), or
 // (n, rows) as a transposed view when the series ran along axis 0.
 PyObject* compute(const double* x, std::size_t rows, std::size_t n, int nd, int axis, kernel_fn kernel,
-                  Py_ssize_t period, params_t prm, PyArrayObject* out) {
+                  const period_arg& period, params_t prm, PyArrayObject* out) {
     const npy_intp shape[2] = {static_cast<npy_intp>(nd == 1 || axis == 1 ? rows : n),
                                static_cast<npy_intp>(nd == 1 || axis == 1 ? n : rows)};
     const npy_intp* want = nd == 1 ? shape + 1 : shape;
@@ -88,7 +88,10 @@ PyObject* compute(const double* x, std::size_t rows, std::size_t n, int nd, int 
     const bool direct = nd == 1 && out && PyArray_ISCARRAY(out) && !overlaps(x, n, out);
     const std::size_t workers = nd == 1 ? 1 : workers_for(prm.threads, rows, rows * n);
     if (nd == 2) prm.threads = 1;  // threads go across series
-    prm.period = static_cast<std::size_t>(period);
+    prm.period = static_cast<std::size_t>(period.value);
+    // What could not be allocated, if anything: the per-series first indices, the result, or
+    // a kernel's scratch.
+    enum class short_of { nothing, firsts, result, scratch } missing = short_of::nothing;
     double* buffer = nullptr;
     std::size_t first_one = 0, bad = 0;
     std::size_t* firsts = &first_one;
@@ -96,23 +99,23 @@ PyObject* compute(const double* x, std::size_t rows, std::size_t n, int nd, int 
     {
         gil_release nogil;
         if (rows > 1 && !(firsts = static_cast<std::size_t*>(std::malloc(rows * sizeof(std::size_t)))))
-            err = data_error::no_memory;
-        for (std::size_t k = 0; k < rows && err == data_error::none; ++k) {
+            missing = short_of::firsts;
+        for (std::size_t k = 0; k < rows && err == data_error::none && missing == short_of::nothing; ++k) {
             firsts[k] = first_valid(x + k * n, n);
             err = check_series(n, firsts[k], period, prm.compat);
             bad = k;
         }
         double* y = nullptr;
-        if (err == data_error::none) {
+        if (err == data_error::none && missing == short_of::nothing) {
             y = direct ? static_cast<double*>(PyArray_DATA(out))
                        : (buffer = static_cast<double*>(alloc_buffer(rows * n)));
-            if (!y) err = data_error::no_memory;
+            if (!y) missing = short_of::result;
         }
-        if (err == data_error::none && !run_rows(rows, workers, [&](std::size_t k) {
+        if (y && !run_rows(rows, workers, [&](std::size_t k) {
                 return kernel(x + k * n, n, firsts[k], prm, y + k * n) == status_t::ok;
             }))
-            err = data_error::no_memory;
-        if (err == data_error::none && out && !direct) {  // series k is out's row or column k
+            missing = short_of::scratch;
+        if (y && missing == short_of::nothing && out && !direct) {  // series k is out's row or column k
             char* base = static_cast<char*>(PyArray_DATA(out));
             const npy_intp s_series = nd == 1 ? 0 : PyArray_STRIDE(out, axis == 1 ? 0 : 1);
             const npy_intp s_time = PyArray_STRIDE(out, nd == 1 || axis == 1 ? nd - 1 : 0);
@@ -122,17 +125,24 @@ PyObject* compute(const double* x, std::size_t rows, std::size_t n, int nd, int 
                                 y + k * n + t, sizeof(double));
         }
     }
-    const std::size_t bad_first = err != data_error::none && firsts ? firsts[bad] : 0;
+    const std::size_t bad_first = err != data_error::none ? firsts[bad] : 0;
     if (firsts != &first_one) std::free(firsts);
-    if (err != data_error::none) {
+    if (err != data_error::none || missing != short_of::nothing) {
         free_buffer(buffer);
-        char where[64];
-        if (nd == 1) {
-            std::snprintf(where, sizeof(where), "kama");
+        const std::size_t dims[2] = {static_cast<std::size_t>(want[0]), static_cast<std::size_t>(nd == 2 ? want[1] : 0)};
+        if (missing == short_of::firsts) {
+            raise_no_memory("kama", static_cast<double>(rows) * sizeof(std::size_t), "the series' first indices");
+        } else if (missing == short_of::result) {
+            raise_array_no_memory("kama", nd, dims);
+        } else if (missing == short_of::scratch) {
+            raise_scratch_no_memory("kama", period.value);
+        } else if (nd == 1) {
+            raise_data_error(err, "kama", n, bad_first, period);
         } else {
+            char where[64];
             std::snprintf(where, sizeof(where), "kama (series %zu)", bad);
+            raise_data_error(err, where, n, bad_first, period);
         }
-        raise_data_error(err, where, n, bad_first, period);
         return nullptr;
     }
     if (out) {
@@ -151,8 +161,8 @@ PyObject* compute(const double* x, std::size_t rows, std::size_t n, int nd, int 
 PyObject* py_kama(PyObject*, PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames) {
     PyObject* a[9];
     if (!kama_args.parse(args, nargs, kwnames, a)) return nullptr;
-    Py_ssize_t period = 30;
-    if (a[1] && !as_ssize(a[1], "period", &period)) return nullptr;
+    period_arg period;
+    if (!parse_period(a[1], &period)) return nullptr;
     kernel_fn kernel;
     if (!parse_kernel(a[2], &kernel)) return nullptr;
     params_t prm;

@@ -1,5 +1,6 @@
 // kama_batch(): one series, many periods; rows of a (rows, n) array.
 #include <cstdint>
+#include <new>
 #include <vector>
 
 #include "common.hpp"
@@ -11,9 +12,9 @@ extern const char kama_batch_doc[] =
     "compat='vectorta', threads=None)\n"
     "--\n\n"
     "KAMA of one series for many periods.\n\n"
-    "period_range=(start, end, step): step == 0 or start == end gives one row; otherwise rows\n"
-    "ascend from start by step up to and including end. periods=[...] gives the rows in the\n"
-    "order given instead.\n\n"
+    "period_range=(start, end, step), a tuple: step == 0 or start == end gives one row; otherwise\n"
+    "rows go from start by step towards end, up to and including it (down when start > end).\n"
+    "periods=[...] gives the rows in the order given instead.\n\n"
     "Returns {'values': float64 array (rows, len(data)), 'periods': int64 array (rows,)}; row k\n"
     "equals kama(data, periods[k], ..., threads=1) bit for bit. threads: None spreads the rows\n"
     "over every core when the sweep is large enough, 1 stays on the calling thread.\n\n"
@@ -33,74 +34,113 @@ bool invalid_range(const char* detail) {
 }
 
 // The rows of a sweep: a list, or an arithmetic range that is never stored, so that a huge
-// range is validated (and refused) before anything of its size exists.
+// range is validated (and refused) before anything of its size exists. A range's rows are
+// monotone, and the periods valid for a series form one interval [1, most], so its first
+// invalid row is found without walking it.
 struct period_rows {
     bool from_list = false;
     std::vector<Py_ssize_t> list;
     Py_ssize_t start = 30;
-    std::size_t step = 0, count = 1;
+    bool descending = false;
+    std::size_t step = 0, last = 0;  // rows start +- k*step for k in [0, last]
 
-    std::size_t size() const { return from_list ? list.size() : count; }
-    Py_ssize_t at(std::size_t k) const {  // start + k*step <= end, computed without signed overflow
-        return from_list ? list[k]
-                         : static_cast<Py_ssize_t>(static_cast<std::size_t>(start) + k * step);
+    // Rows; more than any array could hold saturates (such a sweep can never be allocated).
+    std::size_t size() const { return from_list ? list.size() : (last == SIZE_MAX ? SIZE_MAX : last + 1); }
+    Py_ssize_t at(std::size_t k) const {  // between start and end: no overflow in unsigned arithmetic
+        if (from_list) return list[k];
+        const std::size_t base = static_cast<std::size_t>(start);
+        return static_cast<Py_ssize_t>(descending ? base - k * step : base + k * step);
+    }
+    Py_ssize_t largest() const {
+        Py_ssize_t most = at(0);
+        if (!from_list) return descending ? most : at(last);
+        for (Py_ssize_t p : list) most = p > most ? p : most;
+        return most;
+    }
+    // The index of the first row outside [1, most], or size() when every row is inside.
+    std::size_t first_outside(Py_ssize_t most) const {
+        if (from_list) {
+            for (std::size_t k = 0; k < list.size(); ++k)
+                if (list[k] < 1 || list[k] > most) return k;
+            return list.size();
+        }
+        if (start < 1 || start > most) return 0;
+        // Rows still inside: descending down to 1, ascending up to most.
+        const std::size_t room = descending ? static_cast<std::size_t>(start) - 1
+                                            : static_cast<std::size_t>(most) - static_cast<std::size_t>(start);
+        const std::size_t inside = step == 0 ? last : room / step;
+        return inside >= last ? size() : inside + 1;
     }
 };
 
-// (start, end, step): step == 0 or start == end gives one row; otherwise rows ascend from
-// start by step up to and including end (SPEC §3).
+// A range item: an integer that fits in 64 bits (a row outside that could not be a period).
+bool range_item(PyObject* range, Py_ssize_t k, Py_ssize_t* value) {
+    static const char* const what[3] = {"period_range start", "period_range end", "period_range step"};
+    PyObject* item = PyTuple_GetItem(range, k);
+    bool exact;
+    if (!item || !as_ssize(item, what[k], value, &exact)) return false;
+    if (exact) return true;
+    py_ptr text(quote_int(item, *value));
+    if (text)
+        PyErr_Format(PyExc_ValueError, "kama_batch: Invalid range: %s = %U does not fit in 64 bits",
+                     what[k], text.get());
+    return false;
+}
+
+// (start, end, step), a tuple (SPEC §3): step == 0 or start == end gives one row; otherwise rows
+// go from start by step towards end, up to and including it (down when start > end).
 bool rows_from_range(PyObject* range, period_rows* rows) {
-    if (!PySequence_Check(range) || PyUnicode_Check(range)) {
+    if (!PyTuple_Check(range)) {
         py_ptr tn(type_name(range));
-        PyErr_Format(PyExc_TypeError, "kama_batch: period_range must be a (start, end, step) "
-                     "tuple, not %V", tn.get(), "?");
+        PyErr_Format(PyExc_TypeError, "kama_batch: period_range must be a (start, end, step) tuple, "
+                     "not %V; to give the periods one by one, use periods=[...]", tn.get(), "?");
         return false;
     }
-    Py_ssize_t len = PySequence_Size(range);
-    if (len < 0) return false;
+    const Py_ssize_t len = PyTuple_Size(range);
     if (len != 3) {
-        PyErr_Format(PyExc_TypeError, "kama_batch: period_range must have 3 items "
+        PyErr_Format(PyExc_ValueError, "kama_batch: Invalid range: period_range must have 3 items "
                      "(start, end, step), got %zd", len);
         return false;
     }
     Py_ssize_t v[3];
-    const char* what[3] = {"period_range start", "period_range end", "period_range step"};
-    for (int k = 0; k < 3; ++k) {
-        py_ptr item(PySequence_GetItem(range, k));
-        if (!item || !as_ssize(item.get(), what[k], &v[k])) return false;
-    }
+    for (int k = 0; k < 3; ++k)
+        if (!range_item(range, k, &v[k])) return false;
     const Py_ssize_t start = v[0], end = v[1], step = v[2];
     rows->start = start;
     if (step < 0) return invalid_range("step must be >= 0");
     if (step == 0 || start == end) return true;  // one row
-    if (start > end) return invalid_range("start > end with step > 0 gives no period");
-    const std::size_t span = static_cast<std::size_t>(end) - static_cast<std::size_t>(start);
+    rows->descending = start > end;
+    const std::size_t span = rows->descending ? static_cast<std::size_t>(start) - static_cast<std::size_t>(end)
+                                              : static_cast<std::size_t>(end) - static_cast<std::size_t>(start);
     rows->step = static_cast<std::size_t>(step);
-    if (span / rows->step >= PY_SSIZE_T_MAX / sizeof(double)) {
-        PyErr_NoMemory();  // more rows than any array can hold
-        return false;
-    }
-    rows->count = span / rows->step + 1;
+    rows->last = span / rows->step;
     return true;
 }
 
+// periods=: a sequence or 1-D array of integers, in the order given.
 bool rows_from_list(PyObject* list, period_rows* rows) {
     rows->from_list = true;
-    py_ptr iter(PyObject_GetIter(list));
-    if (!iter) {
-        if (PyErr_ExceptionMatches(PyExc_TypeError)) {
-            PyErr_Clear();
-            py_ptr tn(type_name(list));
-            PyErr_Format(PyExc_TypeError, "kama_batch: periods must be a sequence of integers, not %V",
-                         tn.get(), "?");
-        }
+    if (!PySequence_Check(list) || PyUnicode_Check(list) || PyBytes_Check(list) ||
+        PyByteArray_Check(list) || PyDict_Check(list) || PyAnySet_Check(list)) {
+        py_ptr tn(type_name(list));
+        PyErr_Format(PyExc_TypeError, "kama_batch: periods must be a sequence or 1-D array of integers, "
+                     "not %V", tn.get(), "?");
         return false;
     }
+    py_ptr iter(PyObject_GetIter(list));
+    if (!iter) return false;
     while (py_ptr item{PyIter_Next(iter.get())}) {
-        Py_ssize_t p;
-        if (!as_ssize(item.get(), "each of periods", &p)) return false;
+        period_arg p;
+        if (!as_ssize(item.get(), "each of periods", &p.value, &p.exact)) return false;
+        if (!p.exact) {  // a period that no row can hold
+            py_ptr text(quote_int(item.get(), p.value));
+            if (text)
+                PyErr_Format(PyExc_ValueError, "kama_batch: Invalid period: period = %U does not fit in 64 bits",
+                             text.get());
+            return false;
+        }
         try {
-            rows->list.push_back(p);
+            rows->list.push_back(p.value);
         } catch (const std::bad_alloc&) {
             PyErr_NoMemory();
             return false;
@@ -109,6 +149,13 @@ bool rows_from_list(PyObject* list, period_rows* rows) {
     if (PyErr_Occurred()) return false;
     if (rows->list.empty()) return invalid_range("periods is empty");
     return true;
+}
+
+// The largest period valid for a series of n values whose first valid one is at `first`
+// (SPEC §5; the caller has ruled out empty and all-NaN input).
+Py_ssize_t most_valid_period(std::size_t n, std::size_t first, compat_t compat) {
+    if (compat == compat_t::vectorta) return static_cast<Py_ssize_t>(n - first - 1);  // n - first >= p + 1
+    return PY_SSIZE_T_MAX;
 }
 
 }  // namespace
@@ -141,42 +188,52 @@ PyObject* py_kama_batch(PyObject*, PyObject* const* args, Py_ssize_t nargs, PyOb
     const auto* x = static_cast<const double*>(PyArray_DATA(xarr));
     const std::size_t rows = periods.size();
 
-    double* values = nullptr;
-    std::int64_t* labels = nullptr;
-    std::size_t first = 0, bad_row = 0;
-    data_error err = data_error::none;
+    std::size_t first = 0;
     {
         gil_release nogil;
         first = first_valid(x, n);
-        // Every row is checked before anything is allocated. A range ascends, so in TA-Lib's
-        // mode (valid iff period >= 1) its first row decides; in VectorTA's mode at most n
-        // periods are valid, so the loop ends within n + 1 rows either way.
-        const std::size_t checks = (!periods.from_list && prm.compat == compat_t::talib) ? 1 : rows;
-        for (std::size_t k = 0; k < checks && err == data_error::none; ++k) {
-            err = check_series(n, first, periods.at(k), prm.compat);
-            bad_row = k;
+    }
+    // Every row is validated before anything is sized or allocated (SPEC §5).
+    period_arg bad;
+    data_error err = n == 0 ? data_error::empty : first >= n ? data_error::all_nan : data_error::none;
+    if (err == data_error::none) {
+        const std::size_t k = periods.first_outside(most_valid_period(n, first, prm.compat));
+        if (k < rows) {
+            bad.value = periods.at(k);
+            err = check_series(n, first, bad, prm.compat);
         }
-        if (err == data_error::none) {
-            // rows * n must not wrap; alloc_buffer refuses a byte count past PY_SSIZE_T_MAX.
-            const bool fits = n == 0 || rows <= static_cast<std::size_t>(PY_SSIZE_T_MAX) / n;
-            values = fits ? static_cast<double*>(alloc_buffer(rows * n)) : nullptr;
-            labels = values ? static_cast<std::int64_t*>(alloc_buffer(rows, sizeof(std::int64_t))) : nullptr;
-            if (!values || !labels) err = data_error::no_memory;
-        }
-        if (err == data_error::none) {
-            const bool ok = run_rows(rows, workers_for(threads, rows, rows * n), [&](std::size_t k) {
+    }
+    if (err != data_error::none) {
+        raise_data_error(err, "kama_batch", n, first, bad);
+        return nullptr;
+    }
+    double* values = nullptr;
+    std::int64_t* labels = nullptr;
+    bool short_of_scratch = false;
+    {
+        gil_release nogil;
+        // rows * n must not wrap; alloc_buffer refuses a byte count past PY_SSIZE_T_MAX.
+        const bool fits = n == 0 || rows <= static_cast<std::size_t>(PY_SSIZE_T_MAX) / n;
+        values = fits ? static_cast<double*>(alloc_buffer(rows * n)) : nullptr;
+        labels = values ? static_cast<std::int64_t*>(alloc_buffer(rows, sizeof(std::int64_t))) : nullptr;
+        if (values && labels) {
+            short_of_scratch = !run_rows(rows, workers_for(threads, rows, rows * n), [&](std::size_t k) {
                 labels[k] = periods.at(k);
                 params_t row = prm;
                 row.period = static_cast<std::size_t>(labels[k]);
                 return kernel(x, n, first, row, values + k * n) == status_t::ok;
             });
-            if (!ok) err = data_error::no_memory;
         }
     }
-    if (err != data_error::none) {
+    if (!values || !labels || short_of_scratch) {
         free_buffer(values);
         free_buffer(labels);
-        raise_data_error(err, "kama_batch", n, first, periods.at(bad_row));
+        const std::size_t dims[2] = {rows, n};
+        if (short_of_scratch) {
+            raise_scratch_no_memory("kama_batch", periods.largest());
+        } else {
+            raise_array_no_memory("kama_batch", 2, dims);
+        }
         return nullptr;
     }
     const npy_intp vdims[2] = {static_cast<npy_intp>(rows), static_cast<npy_intp>(n)};

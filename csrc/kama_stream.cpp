@@ -1,13 +1,16 @@
 // KamaStream: KAMA bar by bar, bit for bit the scalar kernel's result.
 //
-// Every computation runs with the GIL released, so a per-object mutex keeps two threads from
-// working on one stream at once. The rule that keeps the two locks from deadlocking: the mutex
-// is taken only with the GIL released (locked() below), and no Python code runs while it is
-// held. The options (period, fast, slow, compat) are mirrored in GIL-protected fields for the
-// getters and repr.
+// The options (period, fast, slow, compat) and the state are one unit, read and written
+// together under a per-object mutex. O(1) calls (update, peek, the getters, copy, pickling) run
+// with the GIL held, as releasing it would cost more than the bar (SPEC §6); update_many runs
+// without it. The rules that keep the two locks from deadlocking: no thread waits for the GIL
+// while it holds the mutex, and no Python code runs while the mutex is held. So a thread that
+// holds the GIL only tries the mutex, and if it is busy waits for it with the GIL released.
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <mutex>
+#include <new>
 #include <utility>
 
 #include "common.hpp"
@@ -15,22 +18,39 @@
 namespace kama {
 namespace {
 
+// What a stream is: the state, and the options it was made with (period and compat are
+// state.prm's; fast and slow are kept as given, since the constants do not invert exactly).
+struct unit_t {
+    stream_t state;
+    Py_ssize_t fast, slow;
+};
+
 struct StreamObject {
     PyObject_HEAD
-    stream_t state;  // under *lock
+    unit_t unit;  // under *lock
     std::mutex* lock;
-    Py_ssize_t period, fast, slow;  // under the GIL
-    compat_t compat;
 };
 
 inline StreamObject* as_stream(PyObject* self) { return reinterpret_cast<StreamObject*>(self); }
 
-// Runs f(state) under the stream's lock with the GIL released.
+// Runs f(unit) under the stream's lock, holding the GIL (for O(1) work).
 template <class F>
-auto locked(StreamObject* self, F&& f) {
+auto with_gil_locked(StreamObject* self, F&& f) {
+    while (!self->lock->try_lock()) {  // another thread's update_many: wait without the GIL
+        gil_release nogil;
+        self->lock->lock();
+        self->lock->unlock();
+    }
+    std::lock_guard<std::mutex> guard(*self->lock, std::adopt_lock);
+    return f(self->unit);
+}
+
+// Runs f(unit) under the stream's lock with the GIL released (for work over an array).
+template <class F>
+auto without_gil_locked(StreamObject* self, F&& f) {
     gil_release nogil;
-    std::lock_guard<std::mutex> guard(*self->lock);
-    return f(self->state);
+    std::lock_guard<std::mutex> guard(*self->lock);  // released before the GIL is taken back
+    return f(self->unit);
 }
 
 const char stream_doc[] =
@@ -51,46 +71,62 @@ PyObject* to_output(bool ready, double value) {
     return PyFloat_FromDouble(value);
 }
 
-// The options as parsed from Python, and a fresh state allocated for them.
-struct options_t {
-    Py_ssize_t period = 30, fast = 2, slow = 30;
-    params_t prm{};
+// A unit of its own (a snapshot, or one being built) that frees its state.
+struct owned_unit {
+    unit_t unit{};
+    bool live = false;
+    owned_unit() { unit.state.ring = unit.state.blocks = nullptr; }
+    ~owned_unit() {
+        if (live) stream_free(unit.state);
+    }
+    owned_unit(const owned_unit&) = delete;
+    owned_unit& operator=(const owned_unit&) = delete;
 };
 
-bool parse_options(Py_ssize_t period, PyObject* fast, PyObject* slow, PyObject* compat, options_t* o) {
-    if (period < 1) {
-        PyErr_Format(PyExc_ValueError, "KamaStream: Invalid period: period = %zd", period);
+const char* const stream_name = "KamaStream";
+
+void raise_state_no_memory(Py_ssize_t period) {
+    char what[96];
+    std::snprintf(what, sizeof(what), "the state of period %zd", period);
+    raise_no_memory(stream_name, 2.0 * sizeof(double) * static_cast<double>(period), what);
+}
+
+// A fresh unit from the options as given by Python (parsing may run Python code: call it
+// without the lock).
+bool make_unit(PyObject* period_obj, PyObject* fast, PyObject* slow, PyObject* compat, owned_unit* o) {
+    period_arg period;
+    if (!parse_period(period_obj, &period)) return false;
+    if (period.value < 1 || !period.exact) {
+        py_ptr text(quote_int(period.given, period.value));
+        if (text) PyErr_Format(PyExc_ValueError, "KamaStream: Invalid period: period = %U", text.get());
         return false;
     }
-    if (!parse_smoothing("KamaStream", fast, slow, &o->prm, &o->fast, &o->slow) ||
-        !parse_compat("KamaStream", compat, &o->prm.compat))
+    params_t prm{};
+    if (!parse_smoothing(stream_name, fast, slow, &prm, &o->unit.fast, &o->unit.slow) ||
+        !parse_compat(stream_name, compat, &prm.compat))
         return false;
-    o->period = period;
-    o->prm.period = static_cast<std::size_t>(period);
+    prm.period = static_cast<std::size_t>(period.value);
+    if (prm.period > PY_SSIZE_T_MAX / (2 * sizeof(double)) || !stream_init(o->unit.state, prm)) {
+        raise_state_no_memory(period.value);
+        return false;
+    }
+    o->live = true;
     return true;
 }
 
-bool alloc_state(const options_t& o, stream_t* state) {
-    if (static_cast<std::size_t>(o.period) > PY_SSIZE_T_MAX / (2 * sizeof(double)) ||
-        !stream_init(*state, o.prm)) {
-        PyErr_NoMemory();
-        return false;
-    }
+// Copies src (under its lock) into the empty dst; false when memory is short.
+bool copy_unit(unit_t& dst, const unit_t& src) noexcept {
+    if (!stream_copy(dst.state, src.state)) return false;
+    dst.fast = src.fast;
+    dst.slow = src.slow;
     return true;
-}
-
-void set_fields(StreamObject* self, const options_t& o) {
-    self->period = o.period;
-    self->fast = o.fast;
-    self->slow = o.slow;
-    self->compat = o.prm.compat;
 }
 
 // A new, empty object of `type` with its lock; nullptr with an exception on failure.
 StreamObject* alloc_object(PyTypeObject* type) {
     auto* self = reinterpret_cast<StreamObject*>(PyType_GenericAlloc(type, 0));
     if (!self) return nullptr;
-    self->state.ring = self->state.blocks = nullptr;
+    self->unit.state.ring = self->unit.state.blocks = nullptr;
     self->lock = new (std::nothrow) std::mutex();
     if (!self->lock) {
         Py_DECREF(self);
@@ -130,24 +166,18 @@ PyObject* stream_new(PyTypeObject* type, PyObject* args, PyObject* kwargs) {
     }
     PyObject* a[4];
     if (!new_args.parse(flat, nargs, kwnames.get(), a)) return nullptr;
-    Py_ssize_t period = 30;
-    if (a[0] && !as_ssize(a[0], "period", &period)) return nullptr;
-    options_t o;
-    if (!parse_options(period, a[1], a[2], a[3], &o)) return nullptr;
+    owned_unit o;
+    if (!make_unit(a[0], a[1], a[2], a[3], &o)) return nullptr;
     StreamObject* self = alloc_object(type);
     if (!self) return nullptr;
-    if (!alloc_state(o, &self->state)) {
-        Py_DECREF(self);
-        return nullptr;
-    }
-    set_fields(self, o);
+    std::swap(self->unit, o.unit);  // no other thread can see self yet
     return reinterpret_cast<PyObject*>(self);
 }
 
 void stream_dealloc(PyObject* obj) {
     StreamObject* self = as_stream(obj);
     PyTypeObject* type = Py_TYPE(obj);
-    stream_free(self->state);
+    stream_free(self->unit.state);
     delete self->lock;
     reinterpret_cast<freefunc>(PyType_GetSlot(type, Py_tp_free))(obj);
     Py_DECREF(type);  // heap type instances hold a reference to their type
@@ -160,12 +190,12 @@ bool as_value(PyObject* obj, double* value) {
 
 bool peek_step(stream_t& s, double value, double* out) noexcept { return stream_peek(s, value, out); }
 
-// update() and peek(): one bar, computed without the GIL under the stream's lock.
+// update() and peek(): one bar, under the stream's lock with the GIL held.
 template <bool (*step)(stream_t&, double, double*) noexcept>
 PyObject* stream_step_py(PyObject* obj, PyObject* arg) {
     double value, result = 0.0;
     if (!as_value(arg, &value)) return nullptr;
-    const bool ready = locked(as_stream(obj), [&](stream_t& s) { return step(s, value, &result); });
+    const bool ready = with_gil_locked(as_stream(obj), [&](unit_t& u) { return step(u.state, value, &result); });
     return to_output(ready, result);
 }
 
@@ -176,125 +206,150 @@ PyObject* stream_update_many_py(PyObject* obj, PyObject* arg) {
     const auto n = static_cast<std::size_t>(PyArray_DIM(xarr, 0));
     const auto* x = static_cast<const double*>(PyArray_DATA(xarr));
     auto* y = static_cast<double*>(alloc_buffer(n));
-    if (!y) return PyErr_NoMemory();
-    locked(as_stream(obj), [&](stream_t& s) { stream_update_many(s, x, n, y); });
+    if (!y) {
+        raise_array_no_memory("KamaStream.update_many", 1, &n);
+        return nullptr;
+    }
+    without_gil_locked(as_stream(obj), [&](unit_t& u) { stream_update_many(u.state, x, n, y); });
     const npy_intp dims[1] = {static_cast<npy_intp>(n)};
     return wrap_buffer(y, 1, dims);
 }
 
 PyObject* stream_reset_py(PyObject* obj, PyObject*) {
-    locked(as_stream(obj), [](stream_t& s) { stream_reset(s); });
+    with_gil_locked(as_stream(obj), [](unit_t& u) { stream_reset(u.state); });
     Py_RETURN_NONE;
 }
 
+// The unit as it is now, options and state together, copied out under the lock.
+bool snapshot(StreamObject* self, owned_unit* o) {
+    o->live = with_gil_locked(self, [&](const unit_t& u) { return copy_unit(o->unit, u); });
+    if (!o->live) {
+        const Py_ssize_t period = with_gil_locked(self, [](const unit_t& u) {
+            return static_cast<Py_ssize_t>(u.state.prm.period);
+        });
+        raise_state_no_memory(period);
+    }
+    return o->live;
+}
+
 PyObject* stream_copy_py(PyObject* obj, PyObject*) {
-    StreamObject* self = as_stream(obj);
     StreamObject* twin = alloc_object(Py_TYPE(obj));
     if (!twin) return nullptr;
-    if (!locked(self, [&](const stream_t& s) { return stream_copy(twin->state, s); })) {
+    owned_unit o;
+    if (!snapshot(as_stream(obj), &o)) {
         Py_DECREF(twin);
-        return PyErr_NoMemory();
+        return nullptr;
     }
-    twin->period = self->period;
-    twin->fast = self->fast;
-    twin->slow = self->slow;
-    twin->compat = self->compat;
+    std::swap(twin->unit, o.unit);
+    o.live = false;  // twin owns the state now
     return reinterpret_cast<PyObject*>(twin);
 }
 
 PyObject* stream_deepcopy_py(PyObject* obj, PyObject*) { return stream_copy_py(obj, nullptr); }
 
 // Pickle: (type, (period,), state); the state carries the options and every buffer, so an
-// unpickled stream continues bit for bit.
-struct scalars_t {
-    Py_ssize_t seen, pos, r;
-    double prefix, last, y;
-};
-
+// unpickled stream continues bit for bit:
+// (fast, slow, compat, seen, pos, r, period, prefix, last, y, bytes of ring and blocks).
 PyObject* stream_reduce_py(PyObject* obj, PyObject*) {
-    StreamObject* self = as_stream(obj);
-    for (;;) {  // again if another thread's __setstate__ changed the period meanwhile
-        const Py_ssize_t period = self->period;
-        const std::size_t bytes = 2 * static_cast<std::size_t>(period) * sizeof(double);
-        py_ptr buffers(PyBytes_FromStringAndSize(nullptr, static_cast<Py_ssize_t>(bytes)));
-        if (!buffers) return nullptr;
-        char* dst = PyBytes_AsString(buffers.get());
-        scalars_t v;
-        const bool same = locked(self, [&](const stream_t& s) {
-            if (s.prm.period != static_cast<std::size_t>(period)) return false;
-            std::memcpy(dst, s.ring, bytes);
-            v = {static_cast<Py_ssize_t>(s.seen), static_cast<Py_ssize_t>(s.pos),
-                 static_cast<Py_ssize_t>(s.r), s.prefix, s.last, s.y};
-            return true;
-        });
-        if (!same) continue;
-        return Py_BuildValue("O(n)(nnsnnnndddO)", reinterpret_cast<PyObject*>(Py_TYPE(obj)), period,
-                             self->fast, self->slow, compat_name(self->compat), v.seen, v.pos, v.r,
-                             period, v.prefix, v.last, v.y, buffers.get());
+    owned_unit o;
+    if (!snapshot(as_stream(obj), &o)) return nullptr;
+    const stream_t& s = o.unit.state;
+    const auto period = static_cast<Py_ssize_t>(s.prm.period);
+    py_ptr buffers(PyBytes_FromStringAndSize(reinterpret_cast<const char*>(s.ring),
+                                             static_cast<Py_ssize_t>(2 * s.prm.period * sizeof(double))));
+    if (!buffers) return nullptr;
+    return Py_BuildValue("O(n)(nnsnnnndddO)", reinterpret_cast<PyObject*>(Py_TYPE(obj)), period,
+                         o.unit.fast, o.unit.slow, compat_name(s.prm.compat), static_cast<Py_ssize_t>(s.seen),
+                         static_cast<Py_ssize_t>(s.pos), static_cast<Py_ssize_t>(s.r), period, s.prefix,
+                         s.last, s.y, buffers.get());
+}
+
+// Any fault in a state is a ValueError "malformed state" (SPEC §5), with the detail after it;
+// only a MemoryError stays what it is.
+PyObject* malformed_state(const char* detail) {
+    if (PyErr_Occurred()) {
+        if (PyErr_ExceptionMatches(PyExc_MemoryError)) return nullptr;
+        PyObject *type, *value, *tb;
+        PyErr_Fetch(&type, &value, &tb);
+        py_ptr t(type), v(value), b(tb);
+        py_ptr text(v ? PyObject_Str(v.get()) : nullptr);
+        if (text) {
+            PyErr_Format(PyExc_ValueError, "KamaStream.__setstate__: malformed state (%U)", text.get());
+            return nullptr;
+        }
+        PyErr_Clear();
     }
+    PyErr_Format(PyExc_ValueError, "KamaStream.__setstate__: malformed state (%s)", detail);
+    return nullptr;
 }
 
 PyObject* stream_setstate_py(PyObject* obj, PyObject* state) {
-    StreamObject* self = as_stream(obj);
-    PyObject *fast, *slow, *compat, *buffers;
-    scalars_t v;
-    Py_ssize_t period;
-    if (!PyTuple_Check(state) ||
-        !PyArg_ParseTuple(state, "OOUnnnnddd" "O!", &fast, &slow, &compat, &v.seen, &v.pos, &v.r,
-                          &period, &v.prefix, &v.last, &v.y, &PyBytes_Type, &buffers)) {
-        if (!PyErr_Occurred() || PyErr_ExceptionMatches(PyExc_TypeError)) {
-            PyErr_Clear();
-            PyErr_SetString(PyExc_ValueError, "KamaStream.__setstate__: malformed state");
-        }
-        return nullptr;
+    if (!PyTuple_Check(state) || PyTuple_Size(state) != 11) return malformed_state("not an 11-tuple");
+    auto item = [state](Py_ssize_t k) { return PyTuple_GetItem(state, k); };
+    // The options first, as KamaStream() would take them; then the counters and buffers.
+    owned_unit o;
+    if (!make_unit(item(6), item(0), item(1), item(2), &o)) return malformed_state("options");
+    stream_t& f = o.unit.state;
+    const std::size_t p = f.prm.period;
+    Py_ssize_t counters[3];  // seen, pos, r
+    const std::size_t limits[3] = {p + 1, p - 1, p - 1};
+    for (int k = 0; k < 3; ++k) {
+        bool exact;
+        if (!as_ssize(item(3 + k), "a counter", &counters[k], &exact)) return malformed_state("counters");
+        if (!exact || counters[k] < 0 || static_cast<std::size_t>(counters[k]) > limits[k])
+            return malformed_state("a counter out of range");
     }
-    const auto p = static_cast<std::size_t>(period);
-    if (period < 1 || p > PY_SSIZE_T_MAX / (2 * sizeof(double)) || v.seen < 0 ||
-        static_cast<std::size_t>(v.seen) > p + 1 || v.pos < 0 || static_cast<std::size_t>(v.pos) >= p ||
-        v.r < 0 || static_cast<std::size_t>(v.r) >= p ||
-        PyBytes_Size(buffers) != static_cast<Py_ssize_t>(2 * p * sizeof(double))) {
-        PyErr_SetString(PyExc_ValueError, "KamaStream.__setstate__: inconsistent state");
-        return nullptr;
+    double scalars[3];  // prefix, last, y
+    for (int k = 0; k < 3; ++k) {
+        if (!PyFloat_Check(item(7 + k))) return malformed_state("prefix, last and y must be floats");
+        scalars[k] = PyFloat_AsDouble(item(7 + k));
     }
-    // Build the new state privately (Python code may run while parsing), then swap it in.
-    options_t o;
-    stream_t fresh;
-    if (!parse_options(period, fast, slow, compat, &o) || !alloc_state(o, &fresh)) return nullptr;
-    std::memcpy(fresh.ring, PyBytes_AsString(buffers), 2 * p * sizeof(double));
-    fresh.seen = static_cast<std::size_t>(v.seen);
-    fresh.pos = static_cast<std::size_t>(v.pos);
-    fresh.r = static_cast<std::size_t>(v.r);
-    fresh.prefix = v.prefix;
-    fresh.last = v.last;
-    fresh.y = v.y;
-    locked(self, [&](stream_t& s) { std::swap(s, fresh); });
-    stream_free(fresh);  // the old state
-    set_fields(self, o);
+    PyObject* buffers = item(10);
+    if (!PyBytes_Check(buffers) || PyBytes_Size(buffers) != static_cast<Py_ssize_t>(2 * p * sizeof(double)))
+        return malformed_state("the buffers must be bytes of 16 * period");
+    std::memcpy(f.ring, PyBytes_AsString(buffers), 2 * p * sizeof(double));
+    f.seen = static_cast<std::size_t>(counters[0]);
+    f.pos = static_cast<std::size_t>(counters[1]);
+    f.r = static_cast<std::size_t>(counters[2]);
+    f.prefix = scalars[0];
+    f.last = scalars[1];
+    f.y = scalars[2];
+    // Options and state change together; the old unit is freed by o.
+    with_gil_locked(as_stream(obj), [&](unit_t& u) { std::swap(u, o.unit); });
     Py_RETURN_NONE;
 }
 
 PyObject* get_value(PyObject* obj, void*) {
     double y = 0.0;
-    const bool ready = locked(as_stream(obj), [&](const stream_t& s) {
-        y = s.y;
-        return stream_ready(s);
+    const bool ready = with_gil_locked(as_stream(obj), [&](const unit_t& u) {
+        y = u.state.y;
+        return stream_ready(u.state);
     });
     return to_output(ready, y);
 }
 PyObject* get_ready(PyObject* obj, void*) {
-    return PyBool_FromLong(locked(as_stream(obj), [](const stream_t& s) { return stream_ready(s); }));
+    return PyBool_FromLong(with_gil_locked(as_stream(obj), [](const unit_t& u) { return stream_ready(u.state); }));
 }
-PyObject* get_period(PyObject* obj, void*) { return PyLong_FromSsize_t(as_stream(obj)->period); }
-PyObject* get_fast(PyObject* obj, void*) { return PyLong_FromSsize_t(as_stream(obj)->fast); }
-PyObject* get_slow(PyObject* obj, void*) { return PyLong_FromSsize_t(as_stream(obj)->slow); }
+PyObject* get_period(PyObject* obj, void*) {
+    return PyLong_FromSize_t(with_gil_locked(as_stream(obj), [](const unit_t& u) { return u.state.prm.period; }));
+}
+PyObject* get_fast(PyObject* obj, void*) {
+    return PyLong_FromSsize_t(with_gil_locked(as_stream(obj), [](const unit_t& u) { return u.fast; }));
+}
+PyObject* get_slow(PyObject* obj, void*) {
+    return PyLong_FromSsize_t(with_gil_locked(as_stream(obj), [](const unit_t& u) { return u.slow; }));
+}
 PyObject* get_compat(PyObject* obj, void*) {
-    return PyUnicode_FromString(compat_name(as_stream(obj)->compat));
+    return PyUnicode_FromString(compat_name(with_gil_locked(as_stream(obj), [](const unit_t& u) { return u.state.prm.compat; })));
 }
 
 PyObject* stream_repr(PyObject* obj) {
-    StreamObject* self = as_stream(obj);
-    return PyUnicode_FromFormat("KamaStream(period=%zd, fast=%zd, slow=%zd, compat='%s')",
-                                self->period, self->fast, self->slow, compat_name(self->compat));
+    struct { std::size_t period; Py_ssize_t fast, slow; compat_t compat; } v;
+    with_gil_locked(as_stream(obj), [&](const unit_t& u) {
+        v = {u.state.prm.period, u.fast, u.slow, u.state.prm.compat};
+    });
+    return PyUnicode_FromFormat("KamaStream(period=%zu, fast=%zd, slow=%zd, compat='%s')", v.period, v.fast,
+                                v.slow, compat_name(v.compat));
 }
 
 PyMethodDef stream_methods[] = {

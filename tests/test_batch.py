@@ -28,7 +28,10 @@ def test_rows_equal_single_calls(kernel, compat):
         ((3, 9, 2), [3, 5, 7, 9]),
         ((3, 5, 10), [3]),
         ((7, 3, 0), [7]),
-        ([2, 4, 1], [2, 3, 4]),
+        ((7, 3, 2), [7, 5, 3]),  # start > end walks down, as VectorTA does (SPEC §3)
+        ((40, 10, 10), [40, 30, 20, 10]),
+        ((9, 3, 4), [9, 5]),
+        ((3, 5, 2**62), [3]),
     ],
 )
 def test_period_range(period_range, want):
@@ -37,7 +40,7 @@ def test_period_range(period_range, want):
 
 def test_period_range_matches_vector_ta():
     vector_ta = pytest.importorskip("vector_ta")
-    for pr in [(3, 8, 2), (5, 5, 0), (7, 3, 0), (2, 30, 7)]:
+    for pr in [(3, 8, 2), (5, 5, 0), (7, 3, 0), (2, 30, 7), (40, 10, 10), (7, 3, 2), (9, 3, 4)]:
         ours, theirs = kama.kama_batch(X, pr), vector_ta.kama_batch(X, pr)
         assert ours["periods"].tolist() == theirs["periods"].tolist()
         np.testing.assert_allclose(ours["values"], theirs["values"], rtol=0, atol=1e-12 * np.abs(X).max())
@@ -74,10 +77,10 @@ def test_talib_mode_long_periods_are_nan_rows():
         ((X, (400, 600, 100)), {}, ValueError, "Not enough valid data: needed = 501"),
         ((X[:10], (5, 10, 5)), {}, ValueError, "Not enough valid data"),
         ((X, (3, 8, -1)), {}, ValueError, "Invalid range"),
-        ((X, (7, 3, 2)), {}, ValueError, "Invalid range"),  # SPEC §5 (VectorTA 0.2.8 walks down)
-        ((X, (2**63 - 1, -(2**63), 2**62)), {}, ValueError, "Invalid range"),
+        ((X, (2**63 - 1, -(2**63), 2**62)), {}, ValueError, "Invalid period: period = 9223372036854775807"),
+        ((X, (5, -1, 2)), {}, ValueError, "Invalid period: period = -1"),  # walks down past 1
         ((X,), {"periods": []}, ValueError, "Invalid range"),
-        ((X, (3, 8)), {}, TypeError, "3 items"),
+        ((X, (3, 8)), {}, ValueError, "Invalid range: period_range must have 3 items"),
         ((X, 5), {}, TypeError, "period_range"),
         ((X, (3.0, 8, 1)), {}, TypeError, "integer"),
         ((X,), {"periods": [3, "a"]}, TypeError, "integer"),
@@ -94,10 +97,26 @@ def test_errors(args, kwargs, exc, message):
 
 def test_huge_sweep_is_memory_error_at_once():
     before = kama._kama._live_buffers()
-    for period_range in [(1, 2**62, 1), (1, 2**40, 1), (-(2**63), 2**63 - 1, 1), (-(2**100), 2**100, 1)]:
-        with pytest.raises(MemoryError):
+    for period_range, rows in [((1, 2**62, 1), 2**62), ((1, 2**40, 1), 2**40), ((2**62, 1, 1), 2**62),
+                               ((1, 2**63 - 1, 1), 2**63 - 1)]:
+        with pytest.raises(MemoryError, match=rf"Unable to allocate .* shape \({rows}, {len(X)}\) and data type float64"):
             kama.kama_batch(X, period_range, compat="talib")
     assert kama._kama._live_buffers() == before
+
+
+def test_sweeps_are_validated_before_they_are_sized():
+    """SPEC §5: a bad row is reported before the sweep's size is (issue 8, defect 4)."""
+    x = X[:50]
+    with pytest.raises(ValueError, match="Invalid period: period = -5"):
+        kama.kama_batch(x, (-5, 2**61, 1))
+    with pytest.raises(ValueError, match="Not enough valid data: needed = 51, valid = 50"):
+        kama.kama_batch(x, (1, 2**62, 1))  # row 50 is the first bad one, as in a loop of kama()
+    with pytest.raises(ValueError, match="Invalid period: period = 51, data length = 50"):
+        kama.kama_batch(x, (1, 2**62, 50))
+    with pytest.raises(ValueError, match="Invalid period: period = -9223372036854775808"):
+        kama.kama_batch(x, (-(2**63), 2**63 - 1, 1), compat="talib")
+    with pytest.raises(ValueError, match="Invalid range: period_range start = -1267650600228229401496703205376 does not fit"):
+        kama.kama_batch(x, (-(2**100), 2**100, 1))
 
 
 def test_huge_range_is_validated_before_it_is_built():

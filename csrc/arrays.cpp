@@ -1,0 +1,74 @@
+// Conversion of the data argument to the float64 arrays the kernels read.
+#include "common.hpp"
+
+namespace kama {
+
+PyArrayObject* as_f64_series(PyObject* data, const char* fname, Py_ssize_t* axis, bool* two_d) {
+    *two_d = false;
+    if (PyArray_Check(data) && (*axis == -1 || *axis == 0)) {
+        auto* a = reinterpret_cast<PyArrayObject*>(data);
+        if (PyArray_NDIM(a) == 1 && PyArray_TYPE(a) == NPY_DOUBLE && PyArray_ISCARRAY_RO(a) &&
+            PyArray_ISNOTSWAPPED(a)) {
+            *axis = 0;
+            Py_INCREF(data);
+            return a;
+        }
+    }
+    py_ptr any(PyArray_FromAny(data, nullptr, 0, 0, 0, nullptr));
+    if (!any) return nullptr;
+    auto* a = reinterpret_cast<PyArrayObject*>(any.get());
+    const char kind = PyArray_DESCR(a)->kind;
+    const bool numeric = kind == 'b' || kind == 'i' || kind == 'u' || kind == 'f';
+    if (!numeric && kind != 'O') {
+        PyErr_Format(PyExc_TypeError, "%s: data must be real numbers, got an array of dtype %R",
+                     fname, reinterpret_cast<PyObject*>(PyArray_DESCR(a)));
+        return nullptr;
+    }
+    const int nd = PyArray_NDIM(a);
+    if (nd == 0) {
+        py_ptr tn(type_name(data));
+        PyErr_Format(PyExc_TypeError, "%s: data must be a 1-D sequence of numbers, not %V", fname,
+                     tn.get(), "?");
+        return nullptr;
+    }
+    if (nd > 2) {
+        PyErr_Format(PyExc_ValueError, "%s: data must be 1-D or 2-D, got %d dimensions", fname, nd);
+        return nullptr;
+    }
+    const Py_ssize_t ax = *axis < 0 ? *axis + nd : *axis;
+    if (ax < 0 || ax >= nd) {
+        PyErr_Format(PyExc_ValueError, "%s: axis %zd is out of bounds for array of dimension %d",
+                     fname, *axis, nd);
+        return nullptr;
+    }
+    *axis = ax;
+    *two_d = nd == 2;
+    if (nd == 2 && ax == 0) {  // series down the columns: make them rows
+        any.reset(PyArray_Transpose(a, nullptr));
+        if (!any) return nullptr;
+        a = reinterpret_cast<PyArrayObject*>(any.get());
+    }
+    PyObject* vec = PyArray_FromArray(a, PyArray_DescrFromType(NPY_DOUBLE),
+                                      NPY_ARRAY_CARRAY_RO | NPY_ARRAY_FORCECAST);
+    if (!vec && kind == 'O' &&
+        (PyErr_ExceptionMatches(PyExc_ValueError) || PyErr_ExceptionMatches(PyExc_TypeError))) {
+        PyErr_Clear();
+        PyErr_Format(PyExc_TypeError, "%s: data must be real numbers; an element could not be "
+                     "converted to float", fname);
+    }
+    return reinterpret_cast<PyArrayObject*>(vec);
+}
+
+PyArrayObject* as_f64_vector(PyObject* data, const char* fname) {
+    Py_ssize_t axis = -1;
+    bool two_d;
+    PyArrayObject* vec = as_f64_series(data, fname, &axis, &two_d);
+    if (vec && two_d) {
+        Py_DECREF(vec);
+        PyErr_Format(PyExc_ValueError, "%s: data must be 1-D, got 2 dimensions", fname);
+        return nullptr;
+    }
+    return vec;
+}
+
+}  // namespace kama

@@ -127,6 +127,11 @@ bool rows_from_list(PyObject* list, period_rows* rows) {
                      "not %V", tn.get(), "?");
         return false;
     }
+    if (PyArray_Check(list) && PyArray_NDIM(reinterpret_cast<PyArrayObject*>(list)) != 1) {
+        PyErr_Format(PyExc_TypeError, "kama_batch: periods must be a sequence or 1-D array of integers, "
+                     "got an array of %d dimensions", PyArray_NDIM(reinterpret_cast<PyArrayObject*>(list)));
+        return false;
+    }
     py_ptr iter(PyObject_GetIter(list));
     if (!iter) return false;
     while (py_ptr item{PyIter_Next(iter.get())}) {

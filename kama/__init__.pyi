@@ -1,4 +1,4 @@
-from collections.abc import Iterable
+from collections.abc import Sequence
 from typing import Any, Literal, TypedDict
 
 import numpy as np
@@ -30,7 +30,7 @@ def kama_batch(
     period_range: tuple[int, int, int] = (30, 30, 0),
     kernel: Kernel | None = None,
     *,
-    periods: Iterable[int] | None = None,
+    periods: Sequence[int] | npt.NDArray[np.integer[Any]] | None = None,
     fast: int = 2,
     slow: int = 30,
     compat: Compat = "vectorta",

@@ -14,6 +14,7 @@
 #include <utility>
 
 #include "common.hpp"
+#include "kernels/glibc_symbols.hpp"  // std::mutex::try_lock
 
 namespace kama {
 namespace {

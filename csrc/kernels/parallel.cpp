@@ -3,12 +3,7 @@
 #include <pthread.h>
 #include <sched.h>
 
-// glibc 2.34 moved the threads into libc with new symbol versions; bind the original ones
-// (libpthread's, still provided) so that the wheel keeps to manylinux2014's glibc 2.17.
-#if defined(__GLIBC__) && defined(__x86_64__)
-__asm__(".symver pthread_create,pthread_create@GLIBC_2.2.5");
-__asm__(".symver pthread_join,pthread_join@GLIBC_2.2.5");
-#endif
+#include "glibc_symbols.hpp"
 
 namespace kama {
 

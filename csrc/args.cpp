@@ -68,7 +68,7 @@ bool arg_parser::parse(PyObject* const* args, Py_ssize_t nargs, PyObject* kwname
     return true;
 }
 
-bool as_ssize(PyObject* obj, const char* what, Py_ssize_t* value, bool* exact) {
+bool as_ssize(PyObject* obj, const char* what, Py_ssize_t* value, py_ptr* inexact) {
     if (PyFloat_Check(obj) || !PyIndex_Check(obj)) {
         py_ptr tn(type_name(obj));
         PyErr_Format(PyExc_TypeError, "%s must be an integer, not %V", what, tn.get(), "?");
@@ -82,22 +82,22 @@ bool as_ssize(PyObject* obj, const char* what, Py_ssize_t* value, bool* exact) {
     if (overflow > 0 || v > PY_SSIZE_T_MAX) v = PY_SSIZE_T_MAX;
     if (overflow < 0 || v < PY_SSIZE_T_MIN) v = PY_SSIZE_T_MIN;
     *value = static_cast<Py_ssize_t>(v);
-    if (exact) *exact = overflow == 0;
+    if (inexact) inexact->reset(overflow ? index.release() : nullptr);
     return true;
 }
 
-PyObject* quote_int(PyObject* given, Py_ssize_t value) {
-    if (given) {
-        py_ptr index(PyNumber_Index(given));
-        if (index) return PyObject_Str(index.get());
+PyObject* quote_int(const py_ptr& inexact, Py_ssize_t value) {
+    if (!inexact) return PyUnicode_FromFormat("%zd", value);
+    PyObject* text = PyObject_Str(inexact.get());
+    if (!text && PyErr_ExceptionMatches(PyExc_ValueError)) {  // past sys.get_int_max_str_digits()
         PyErr_Clear();
+        text = PyUnicode_FromString(value > 0 ? "an integer too large to print" : "an integer too small to print");
     }
-    return PyUnicode_FromFormat("%zd", value);
+    return text;
 }
 
 bool parse_period(PyObject* obj, period_arg* period) {
-    period->given = obj;
-    return !obj || as_ssize(obj, "period", &period->value, &period->exact);
+    return !obj || as_ssize(obj, "period", &period->value, &period->inexact);
 }
 
 namespace {
@@ -105,10 +105,10 @@ namespace {
 bool parse_smoothing_period(const char* fname, const char* what, const char* name, PyObject* obj,
                             Py_ssize_t* value) {
     if (!obj) return true;
-    bool exact;
-    if (!as_ssize(obj, name, value, &exact)) return false;
-    if (*value >= 1 && exact) return true;
-    py_ptr text(quote_int(obj, *value));
+    py_ptr inexact;
+    if (!as_ssize(obj, name, value, &inexact)) return false;
+    if (*value >= 1 && !inexact) return true;
+    py_ptr text(quote_int(inexact, *value));
     if (!text) return false;
     PyErr_Format(PyExc_ValueError, "%s: Invalid %s: %s = %U (must be an integer from 1 to %zd)", fname,
                  what, name, text.get(), PY_SSIZE_T_MAX);
@@ -198,9 +198,10 @@ bool parse_threads(const char* fname, PyObject* obj, std::size_t* threads) {
     *threads = 0;
     if (!obj || obj == Py_None) return true;
     Py_ssize_t t;
-    if (!as_ssize(obj, "threads", &t)) return false;
+    py_ptr inexact;
+    if (!as_ssize(obj, "threads", &t, &inexact)) return false;
     if (t < 1) {
-        py_ptr text(quote_int(obj, t));
+        py_ptr text(quote_int(inexact, t));
         if (text) PyErr_Format(PyExc_ValueError, "%s: threads must be None or >= 1, got %U", fname, text.get());
         return false;
     }

@@ -9,6 +9,8 @@
 
 namespace kama {
 
+std::atomic<bool> interpreter_exiting{false};
+
 void restore_thread(PyThreadState* state) noexcept {
     try {
         PyEval_RestoreThread(state);

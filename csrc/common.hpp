@@ -1,6 +1,7 @@
 // Helpers shared by the binding files: ownership, argument parsing, array conversion and the
 // arrays that own C++-allocated memory.
 #pragma once
+#include <atomic>
 #include <cstddef>
 #include <memory>
 
@@ -10,8 +11,16 @@
 
 namespace kama {
 
+// Set by kama's atexit hook (module.cpp). From then on CPython (< 3.14) may end a daemon thread
+// that asks for the GIL with pthread_exit, also from inside NumPy or Python code that kama
+// called; its forced unwind runs the destructors below without the GIL, so they leave their
+// objects to the exiting process instead.
+extern std::atomic<bool> interpreter_exiting;
+
 struct py_decref {
-    void operator()(PyObject* o) const noexcept { Py_XDECREF(o); }
+    void operator()(PyObject* o) const noexcept {
+        if (!interpreter_exiting.load(std::memory_order_relaxed)) Py_XDECREF(o);
+    }
 };
 using py_ptr = std::unique_ptr<PyObject, py_decref>;
 
@@ -66,21 +75,20 @@ struct arg_parser {
     bool parse(PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames, PyObject** out);
 };
 
-// Python int (or anything with __index__) to Py_ssize_t; bools allowed as ints are. A value
-// outside Py_ssize_t saturates, and *exact (when given) says so.
-bool as_ssize(PyObject* obj, const char* what, Py_ssize_t* value, bool* exact = nullptr);
+// Python int (or anything with __index__, called once) to Py_ssize_t; bools allowed as ints
+// are. A value outside Py_ssize_t saturates; *inexact (when given) then holds the int itself,
+// for messages (SPEC §5: quote the caller's value, not a clamped one).
+bool as_ssize(PyObject* obj, const char* what, Py_ssize_t* value, py_ptr* inexact = nullptr);
+// The integer for a message (new reference): str(*inexact) when set, else `value`.
+PyObject* quote_int(const py_ptr& inexact, Py_ssize_t value);
 
-// A period as the caller gave it: its value, and the object to quote in messages (SPEC §5:
-// the caller's value, not a clamped one). A period outside Py_ssize_t is invalid in every mode.
+// A period as the caller gave it. A period outside Py_ssize_t is invalid in every mode.
 struct period_arg {
     Py_ssize_t value = 30;
-    PyObject* given = nullptr;  // borrowed; nullptr: the default or a value made here
-    bool exact = true;
+    py_ptr inexact;  // the caller's int when it does not fit
+    bool exact() const { return !inexact; }
 };
 bool parse_period(PyObject* obj, period_arg* period);
-// The caller's integer as a str for a message (new reference): str(operator.index(given)), or
-// `value` when given is nullptr.
-PyObject* quote_int(PyObject* given, Py_ssize_t value);
 
 // Shared keyword options of kama(), kama_batch() and KamaStream.
 // Also reports the parsed integers when fast_out/slow_out are given.

@@ -9,7 +9,7 @@ namespace kama {
 data_error check_series(std::size_t n, std::size_t first, const period_arg& period, compat_t compat) noexcept {
     if (n == 0) return data_error::empty;
     if (first >= n) return data_error::all_nan;
-    if (period.value < 1 || !period.exact) return data_error::invalid_period;
+    if (period.value < 1 || !period.exact()) return data_error::invalid_period;
     if (compat == compat_t::vectorta) {
         const auto p = static_cast<std::size_t>(period.value);
         if (p > n) return data_error::invalid_period;
@@ -31,7 +31,7 @@ void raise_data_error(data_error e, const char* fname, std::size_t n, std::size_
             PyErr_Format(PyExc_ValueError, "%s: All values are NaN.", fname);
             break;
         case data_error::invalid_period: {
-            py_ptr text(quote_int(period.given, period.value));
+            py_ptr text(quote_int(period.inexact, period.value));
             if (text)
                 PyErr_Format(PyExc_ValueError, "%s: Invalid period: period = %U, data length = %zu",
                              fname, text.get(), n);
@@ -62,7 +62,7 @@ void format_bytes(double bytes, char* buf, std::size_t size) {
     } else if (std::round(value) < 1000.0) {
         std::snprintf(buf, size, "%#.3g %s", value, units[unit]);
     } else {
-        std::snprintf(buf, size, "%.0f %s", value, units[unit]);
+        std::snprintf(buf, size, "%#.0f %s", value, units[unit]);
     }
 }
 

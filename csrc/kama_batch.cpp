@@ -1,6 +1,7 @@
 // kama_batch(): one series, many periods; rows of a (rows, n) array.
 #include <cstdint>
 #include <new>
+#include <stdexcept>
 #include <vector>
 
 #include "common.hpp"
@@ -77,10 +78,10 @@ struct period_rows {
 bool range_item(PyObject* range, Py_ssize_t k, Py_ssize_t* value) {
     static const char* const what[3] = {"period_range start", "period_range end", "period_range step"};
     PyObject* item = PyTuple_GetItem(range, k);
-    bool exact;
-    if (!item || !as_ssize(item, what[k], value, &exact)) return false;
-    if (exact) return true;
-    py_ptr text(quote_int(item, *value));
+    py_ptr inexact;
+    if (!item || !as_ssize(item, what[k], value, &inexact)) return false;
+    if (!inexact) return true;
+    py_ptr text(quote_int(inexact, *value));
     if (text)
         PyErr_Format(PyExc_ValueError, "kama_batch: Invalid range: %s = %U does not fit in 64 bits",
                      what[k], text.get());
@@ -117,9 +118,52 @@ bool rows_from_range(PyObject* range, period_rows* rows) {
     return true;
 }
 
+// A period of periods= that must fit in 64 bits.
+bool list_item(PyObject* item, Py_ssize_t* value) {
+    py_ptr inexact;
+    if (!as_ssize(item, "each of periods", value, &inexact)) return false;
+    if (!inexact) return true;
+    py_ptr text(quote_int(inexact, *value));
+    if (text)
+        PyErr_Format(PyExc_ValueError, "kama_batch: Invalid period: period = %U does not fit in 64 bits", text.get());
+    return false;
+}
+
+// periods=range(...): its rows without storing them, as a period_range is.
+bool rows_from_python_range(PyObject* range, period_rows* rows) {
+    // range[0] and range[-1] through a Python index: len() of a huge range would overflow.
+    py_ptr zero(PyLong_FromLong(0)), minus_one(PyLong_FromLong(-1));
+    if (!zero || !minus_one) return false;
+    py_ptr first(PyObject_GetItem(range, zero.get()));
+    if (!first) {
+        if (!PyErr_ExceptionMatches(PyExc_IndexError)) return false;
+        PyErr_Clear();
+        return invalid_range("periods is empty");
+    }
+    py_ptr last(PyObject_GetItem(range, minus_one.get()));
+    Py_ssize_t lo, hi;
+    if (!last || !list_item(first.get(), &lo) || !list_item(last.get(), &hi)) return false;
+    rows->start = lo;
+    if (lo == hi) return true;  // one row
+    py_ptr step_obj(PyObject_GetAttrString(range, "step"));
+    Py_ssize_t step;
+    py_ptr inexact;
+    if (!step_obj || !as_ssize(step_obj.get(), "the range's step", &step, &inexact)) return false;
+    if (inexact) {  // |step| >= 2**63 with both ends in 64 bits: the two ends are the rows
+        rows->from_list = true;
+        rows->list = {lo, hi};
+        return true;
+    }
+    rows->descending = hi < lo;  // |step| <= |hi - lo| fits, as both ends do
+    const std::size_t span = rows->descending ? static_cast<std::size_t>(lo) - static_cast<std::size_t>(hi)
+                                              : static_cast<std::size_t>(hi) - static_cast<std::size_t>(lo);
+    rows->step = step < 0 ? 0 - static_cast<std::size_t>(step) : static_cast<std::size_t>(step);
+    rows->last = span / rows->step;
+    return true;
+}
+
 // periods=: a sequence or 1-D array of integers, in the order given.
 bool rows_from_list(PyObject* list, period_rows* rows) {
-    rows->from_list = true;
     if (!PySequence_Check(list) || PyUnicode_Check(list) || PyBytes_Check(list) ||
         PyByteArray_Check(list) || PyDict_Check(list) || PyAnySet_Check(list)) {
         py_ptr tn(type_name(list));
@@ -132,22 +176,26 @@ bool rows_from_list(PyObject* list, period_rows* rows) {
                      "got an array of %d dimensions", PyArray_NDIM(reinterpret_cast<PyArrayObject*>(list)));
         return false;
     }
+    if (PyRange_Check(list)) return rows_from_python_range(list, rows);
+    rows->from_list = true;
+    const Py_ssize_t len = PySequence_Size(list);
+    if (len < 0) return false;
+    try {
+        rows->list.reserve(static_cast<std::size_t>(len));
+    } catch (const std::exception&) {  // bad_alloc, or length_error past max_size()
+        raise_no_memory("kama_batch", static_cast<double>(len) * sizeof(Py_ssize_t), "the list of periods");
+        return false;
+    }
     py_ptr iter(PyObject_GetIter(list));
     if (!iter) return false;
     while (py_ptr item{PyIter_Next(iter.get())}) {
-        period_arg p;
-        if (!as_ssize(item.get(), "each of periods", &p.value, &p.exact)) return false;
-        if (!p.exact) {  // a period that no row can hold
-            py_ptr text(quote_int(item.get(), p.value));
-            if (text)
-                PyErr_Format(PyExc_ValueError, "kama_batch: Invalid period: period = %U does not fit in 64 bits",
-                             text.get());
-            return false;
-        }
+        Py_ssize_t p;
+        if (!list_item(item.get(), &p)) return false;
         try {
-            rows->list.push_back(p.value);
+            rows->list.push_back(p);  // within the reservation unless the sequence grew
         } catch (const std::bad_alloc&) {
-            PyErr_NoMemory();
+            raise_no_memory("kama_batch", static_cast<double>(rows->list.size() + 1) * sizeof(Py_ssize_t),
+                            "the list of periods");
             return false;
         }
     }

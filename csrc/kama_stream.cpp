@@ -3,13 +3,15 @@
 // The options (period, fast, slow, compat) and the state are one unit, read and written
 // together under a per-object mutex. O(1) calls (update, peek, the getters, copy, pickling) run
 // with the GIL held, as releasing it would cost more than the bar (SPEC §6); update_many runs
-// without it. The rules that keep the two locks from deadlocking: no thread waits for the GIL
-// while it holds the mutex, and no Python code runs while the mutex is held. So a thread that
-// holds the GIL only tries the mutex, and if it is busy waits for it with the GIL released.
+// without it. The rules that keep the two locks from deadlocking: no thread blocks on the mutex
+// while it holds the GIL (it only tries it), no thread waits for the GIL while it holds the
+// mutex, and no Python code runs while the mutex is held.
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <atomic>
 #include <mutex>
+#include <thread>
 #include <new>
 #include <utility>
 
@@ -26,31 +28,47 @@ struct unit_t {
     Py_ssize_t fast, slow;
 };
 
+// The stream's lock. O(1) callers that had to block on it count themselves in `waiting`, and
+// update_many lets them go first: a mutex is not fair, and a thread feeding update_many in a
+// loop would otherwise take it again before a woken reader runs, for as long as the loop lasts.
+struct lock_t {
+    std::mutex mutex;
+    std::atomic<int> waiting{0};
+};
+
 struct StreamObject {
     PyObject_HEAD
-    unit_t unit;  // under *lock
-    std::mutex* lock;
+    unit_t unit;  // under lock->mutex
+    lock_t* lock;
 };
 
 inline StreamObject* as_stream(PyObject* self) { return reinterpret_cast<StreamObject*>(self); }
 
-// Runs f(unit) under the stream's lock, holding the GIL (for O(1) work).
-template <class F>
-auto with_gil_locked(StreamObject* self, F&& f) {
-    while (!self->lock->try_lock()) {  // another thread's update_many: wait without the GIL
-        gil_release nogil;
-        self->lock->lock();
-        self->lock->unlock();
-    }
-    std::lock_guard<std::mutex> guard(*self->lock, std::adopt_lock);
-    return f(self->unit);
-}
-
-// Runs f(unit) under the stream's lock with the GIL released (for work over an array).
+// Runs f(unit) under the stream's lock with the GIL released (for work over an array), after
+// the O(1) callers waiting for the lock.
 template <class F>
 auto without_gil_locked(StreamObject* self, F&& f) {
     gil_release nogil;
-    std::lock_guard<std::mutex> guard(*self->lock);  // released before the GIL is taken back
+    while (self->lock->waiting.load(std::memory_order_acquire) > 0) std::this_thread::yield();
+    std::lock_guard<std::mutex> guard(self->lock->mutex);  // released before the GIL is taken back
+    return f(self->unit);
+}
+
+// Runs f(unit) under the stream's lock for O(1) work: with the GIL held when the lock is free,
+// else (another thread's update_many holds it) waiting and working with the GIL released. f is
+// plain C++, so either way is safe.
+template <class F>
+auto locked(StreamObject* self, F&& f) {
+    std::mutex& mutex = self->lock->mutex;
+    if (mutex.try_lock()) {
+        std::lock_guard<std::mutex> guard(mutex, std::adopt_lock);
+        return f(self->unit);
+    }
+    gil_release nogil;
+    self->lock->waiting.fetch_add(1, std::memory_order_acq_rel);
+    mutex.lock();
+    self->lock->waiting.fetch_sub(1, std::memory_order_acq_rel);
+    std::lock_guard<std::mutex> guard(mutex, std::adopt_lock);
     return f(self->unit);
 }
 
@@ -92,16 +110,18 @@ void raise_state_no_memory(Py_ssize_t period) {
     raise_no_memory(stream_name, 2.0 * sizeof(double) * static_cast<double>(period), what);
 }
 
+// The period of a stream: an integer >= 1.
+bool parse_stream_period(PyObject* obj, period_arg* period) {
+    if (!parse_period(obj, period)) return false;
+    if (period->value >= 1 && period->exact()) return true;
+    py_ptr text(quote_int(period->inexact, period->value));
+    if (text) PyErr_Format(PyExc_ValueError, "KamaStream: Invalid period: period = %U", text.get());
+    return false;
+}
+
 // A fresh unit from the options as given by Python (parsing may run Python code: call it
 // without the lock).
-bool make_unit(PyObject* period_obj, PyObject* fast, PyObject* slow, PyObject* compat, owned_unit* o) {
-    period_arg period;
-    if (!parse_period(period_obj, &period)) return false;
-    if (period.value < 1 || !period.exact) {
-        py_ptr text(quote_int(period.given, period.value));
-        if (text) PyErr_Format(PyExc_ValueError, "KamaStream: Invalid period: period = %U", text.get());
-        return false;
-    }
+bool make_unit(const period_arg& period, PyObject* fast, PyObject* slow, PyObject* compat, owned_unit* o) {
     params_t prm{};
     if (!parse_smoothing(stream_name, fast, slow, &prm, &o->unit.fast, &o->unit.slow) ||
         !parse_compat(stream_name, compat, &prm.compat))
@@ -123,12 +143,18 @@ bool copy_unit(unit_t& dst, const unit_t& src) noexcept {
     return true;
 }
 
+// Gives o's unit to the new object self (whose own unit is empty).
+void adopt(StreamObject* self, owned_unit* o) {
+    std::swap(self->unit, o->unit);
+    o->live = false;
+}
+
 // A new, empty object of `type` with its lock; nullptr with an exception on failure.
 StreamObject* alloc_object(PyTypeObject* type) {
     auto* self = reinterpret_cast<StreamObject*>(PyType_GenericAlloc(type, 0));
     if (!self) return nullptr;
     self->unit.state.ring = self->unit.state.blocks = nullptr;
-    self->lock = new (std::nothrow) std::mutex();
+    self->lock = new (std::nothrow) lock_t();
     if (!self->lock) {
         Py_DECREF(self);
         PyErr_NoMemory();
@@ -167,11 +193,12 @@ PyObject* stream_new(PyTypeObject* type, PyObject* args, PyObject* kwargs) {
     }
     PyObject* a[4];
     if (!new_args.parse(flat, nargs, kwnames.get(), a)) return nullptr;
+    period_arg period;
     owned_unit o;
-    if (!make_unit(a[0], a[1], a[2], a[3], &o)) return nullptr;
+    if (!parse_stream_period(a[0], &period) || !make_unit(period, a[1], a[2], a[3], &o)) return nullptr;
     StreamObject* self = alloc_object(type);
     if (!self) return nullptr;
-    std::swap(self->unit, o.unit);  // no other thread can see self yet
+    adopt(self, &o);  // no other thread can see self yet
     return reinterpret_cast<PyObject*>(self);
 }
 
@@ -196,7 +223,7 @@ template <bool (*step)(stream_t&, double, double*) noexcept>
 PyObject* stream_step_py(PyObject* obj, PyObject* arg) {
     double value, result = 0.0;
     if (!as_value(arg, &value)) return nullptr;
-    const bool ready = with_gil_locked(as_stream(obj), [&](unit_t& u) { return step(u.state, value, &result); });
+    const bool ready = locked(as_stream(obj), [&](unit_t& u) { return step(u.state, value, &result); });
     return to_output(ready, result);
 }
 
@@ -217,19 +244,18 @@ PyObject* stream_update_many_py(PyObject* obj, PyObject* arg) {
 }
 
 PyObject* stream_reset_py(PyObject* obj, PyObject*) {
-    with_gil_locked(as_stream(obj), [](unit_t& u) { stream_reset(u.state); });
+    locked(as_stream(obj), [](unit_t& u) { stream_reset(u.state); });
     Py_RETURN_NONE;
 }
 
 // The unit as it is now, options and state together, copied out under the lock.
 bool snapshot(StreamObject* self, owned_unit* o) {
-    o->live = with_gil_locked(self, [&](const unit_t& u) { return copy_unit(o->unit, u); });
-    if (!o->live) {
-        const Py_ssize_t period = with_gil_locked(self, [](const unit_t& u) {
-            return static_cast<Py_ssize_t>(u.state.prm.period);
-        });
-        raise_state_no_memory(period);
-    }
+    std::size_t period = 0;
+    o->live = locked(self, [&](const unit_t& u) {
+        period = u.state.prm.period;
+        return copy_unit(o->unit, u);
+    });
+    if (!o->live) raise_state_no_memory(static_cast<Py_ssize_t>(period));
     return o->live;
 }
 
@@ -241,8 +267,7 @@ PyObject* stream_copy_py(PyObject* obj, PyObject*) {
         Py_DECREF(twin);
         return nullptr;
     }
-    std::swap(twin->unit, o.unit);
-    o.live = false;  // twin owns the state now
+    adopt(twin, &o);
     return reinterpret_cast<PyObject*>(twin);
 }
 
@@ -287,17 +312,20 @@ PyObject* malformed_state(const char* detail) {
 PyObject* stream_setstate_py(PyObject* obj, PyObject* state) {
     if (!PyTuple_Check(state) || PyTuple_Size(state) != 11) return malformed_state("not an 11-tuple");
     auto item = [state](Py_ssize_t k) { return PyTuple_GetItem(state, k); };
-    // The options first, as KamaStream() would take them; then the counters and buffers.
-    owned_unit o;
-    if (!make_unit(item(6), item(0), item(1), item(2), &o)) return malformed_state("options");
-    stream_t& f = o.unit.state;
-    const std::size_t p = f.prm.period;
+    // Everything is checked against the period before any memory of its size is taken.
+    period_arg period;
+    if (!parse_stream_period(item(6), &period)) return malformed_state("period");
+    const auto p = static_cast<std::size_t>(period.value);
+    PyObject* buffers = item(10);
+    if (!PyBytes_Check(buffers) || p > PY_SSIZE_T_MAX / (2 * sizeof(double)) ||
+        PyBytes_Size(buffers) != static_cast<Py_ssize_t>(2 * p * sizeof(double)))
+        return malformed_state("the buffers must be bytes of 16 * period");
     Py_ssize_t counters[3];  // seen, pos, r
     const std::size_t limits[3] = {p + 1, p - 1, p - 1};
     for (int k = 0; k < 3; ++k) {
-        bool exact;
-        if (!as_ssize(item(3 + k), "a counter", &counters[k], &exact)) return malformed_state("counters");
-        if (!exact || counters[k] < 0 || static_cast<std::size_t>(counters[k]) > limits[k])
+        py_ptr inexact;
+        if (!as_ssize(item(3 + k), "a counter", &counters[k], &inexact)) return malformed_state("counters");
+        if (inexact || counters[k] < 0 || static_cast<std::size_t>(counters[k]) > limits[k])
             return malformed_state("a counter out of range");
     }
     double scalars[3];  // prefix, last, y
@@ -305,9 +333,9 @@ PyObject* stream_setstate_py(PyObject* obj, PyObject* state) {
         if (!PyFloat_Check(item(7 + k))) return malformed_state("prefix, last and y must be floats");
         scalars[k] = PyFloat_AsDouble(item(7 + k));
     }
-    PyObject* buffers = item(10);
-    if (!PyBytes_Check(buffers) || PyBytes_Size(buffers) != static_cast<Py_ssize_t>(2 * p * sizeof(double)))
-        return malformed_state("the buffers must be bytes of 16 * period");
+    owned_unit o;
+    if (!make_unit(period, item(0), item(1), item(2), &o)) return malformed_state("options");
+    stream_t& f = o.unit.state;
     std::memcpy(f.ring, PyBytes_AsString(buffers), 2 * p * sizeof(double));
     f.seen = static_cast<std::size_t>(counters[0]);
     f.pos = static_cast<std::size_t>(counters[1]);
@@ -316,37 +344,37 @@ PyObject* stream_setstate_py(PyObject* obj, PyObject* state) {
     f.last = scalars[1];
     f.y = scalars[2];
     // Options and state change together; the old unit is freed by o.
-    with_gil_locked(as_stream(obj), [&](unit_t& u) { std::swap(u, o.unit); });
+    locked(as_stream(obj), [&](unit_t& u) { std::swap(u, o.unit); });
     Py_RETURN_NONE;
 }
 
 PyObject* get_value(PyObject* obj, void*) {
     double y = 0.0;
-    const bool ready = with_gil_locked(as_stream(obj), [&](const unit_t& u) {
+    const bool ready = locked(as_stream(obj), [&](const unit_t& u) {
         y = u.state.y;
         return stream_ready(u.state);
     });
     return to_output(ready, y);
 }
 PyObject* get_ready(PyObject* obj, void*) {
-    return PyBool_FromLong(with_gil_locked(as_stream(obj), [](const unit_t& u) { return stream_ready(u.state); }));
+    return PyBool_FromLong(locked(as_stream(obj), [](const unit_t& u) { return stream_ready(u.state); }));
 }
 PyObject* get_period(PyObject* obj, void*) {
-    return PyLong_FromSize_t(with_gil_locked(as_stream(obj), [](const unit_t& u) { return u.state.prm.period; }));
+    return PyLong_FromSize_t(locked(as_stream(obj), [](const unit_t& u) { return u.state.prm.period; }));
 }
 PyObject* get_fast(PyObject* obj, void*) {
-    return PyLong_FromSsize_t(with_gil_locked(as_stream(obj), [](const unit_t& u) { return u.fast; }));
+    return PyLong_FromSsize_t(locked(as_stream(obj), [](const unit_t& u) { return u.fast; }));
 }
 PyObject* get_slow(PyObject* obj, void*) {
-    return PyLong_FromSsize_t(with_gil_locked(as_stream(obj), [](const unit_t& u) { return u.slow; }));
+    return PyLong_FromSsize_t(locked(as_stream(obj), [](const unit_t& u) { return u.slow; }));
 }
 PyObject* get_compat(PyObject* obj, void*) {
-    return PyUnicode_FromString(compat_name(with_gil_locked(as_stream(obj), [](const unit_t& u) { return u.state.prm.compat; })));
+    return PyUnicode_FromString(compat_name(locked(as_stream(obj), [](const unit_t& u) { return u.state.prm.compat; })));
 }
 
 PyObject* stream_repr(PyObject* obj) {
     struct { std::size_t period; Py_ssize_t fast, slow; compat_t compat; } v;
-    with_gil_locked(as_stream(obj), [&](const unit_t& u) {
+    locked(as_stream(obj), [&](const unit_t& u) {
         v = {u.state.prm.period, u.fast, u.slow, u.state.prm.compat};
     });
     return PyUnicode_FromFormat("KamaStream(period=%zu, fast=%zd, slow=%zd, compat='%s')", v.period, v.fast,

@@ -19,6 +19,21 @@ PyObject* py_kernels(PyObject*, PyObject*) {
 
 PyObject* py_live_buffers(PyObject*, PyObject*) { return PyLong_FromSsize_t(live_buffers()); }
 
+PyObject* on_exit(PyObject*, PyObject*) {
+    interpreter_exiting.store(true, std::memory_order_relaxed);
+    Py_RETURN_NONE;
+}
+PyMethodDef on_exit_def = {"_on_interpreter_exit", on_exit, METH_NOARGS, nullptr};
+
+// atexit.register(on_exit): it runs before CPython starts ending daemon threads.
+bool register_exit_hook() {
+    interpreter_exiting.store(false, std::memory_order_relaxed);  // a new interpreter
+    py_ptr atexit(PyImport_ImportModule("atexit"));
+    py_ptr hook(atexit ? PyCFunction_New(&on_exit_def, nullptr) : nullptr);
+    py_ptr done(hook ? PyObject_CallMethod(atexit.get(), "register", "O", hook.get()) : nullptr);
+    return done != nullptr;
+}
+
 PyObject* cpu_features_dict() {
     const cpu_features_t& f = cpu_features();
     return Py_BuildValue("{sOsOsOsOsOsOsOsO}", "AVX2", f.avx2 ? Py_True : Py_False, "FMA",
@@ -43,7 +58,7 @@ PyMethodDef module_methods[] = {
 
 int module_exec(PyObject* module) {
     if (_import_array() < 0) return -1;
-    if (!set_default_kernel_from_env()) return -1;
+    if (!set_default_kernel_from_env() || !register_exit_hook()) return -1;
     PyObject* type = make_stream_type(module);
     if (!type) return -1;
     if (PyModule_AddObject(module, "KamaStream", type) < 0) {

@@ -117,7 +117,7 @@ for fn, call in [("kama", lambda d: kama.kama(d, 3)), ("kama_batch", lambda d: k
         (5.0, TypeError, "1-D"),
         (None, TypeError, "1-D"),
         (np.zeros((2, 2, 2)), ValueError, "dimensions"),
-        ({1: 2.0}, TypeError, ""),
+        ({1: 2.0}, TypeError, "data must be a 1-D sequence of numbers, not dict"),
     ]:
         case(f"{fn}-data={type(data).__name__}:{str(data)[:12]}", lambda call=call, d=data: call(d), exc, text)
     if fn != "update_many":
@@ -240,7 +240,7 @@ case("stream-too-many-keywords", lambda: kama.KamaStream(period=3, fast=2, slow=
      "too many keyword arguments")
 case("stream.reset-arg", lambda: kama.KamaStream(3).reset(1), TypeError, "takes no arguments")
 case("stream.period-set", lambda: setattr(kama.KamaStream(3), "period", 5), AttributeError, "")
-case("stream-state-too-large", lambda: kama.KamaStream(2**45), MemoryError, "Unable to allocate 512. TiB for the state of period")
+case("stream-state-too-large", lambda: kama.KamaStream(2**59), MemoryError, "Unable to allocate 8.00 EiB for the state of period")
 SETSTATE = [
     (None, "not an 11-tuple"), ((), "not an 11-tuple"), (STATE[:-1], "not an 11-tuple"), (list(STATE), "not an 11-tuple"),
     ((0,) + STATE[1:], "Invalid fast"), ((1.5,) + STATE[1:], "fast must be an integer"),

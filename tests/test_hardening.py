@@ -22,9 +22,14 @@ EXIT_CALLS = {
     "kama": "kama.kama(x, 30, threads=1)",
     "kama_threads": "kama.kama(x, 30, threads=2)",
     "kama_2d": "kama.kama(x.reshape(4, -1), 30)",
+    # NumPy's own cast and copy release the GIL inside kama's conversion of the data.
+    "kama_float32": "kama.kama(x32, 30, threads=1)",
+    "kama_axis0": "kama.kama(x.reshape(-1, 4), 30, axis=0)",
     "kama_batch": "kama.kama_batch(x, (10, 12, 1), threads=1)",
     "update_many": "s.update_many(x)",
-    # update() keeps the GIL, but waits for the lock without it while update_many holds it.
+    # update() keeps the GIL, but waits for the lock without it while another daemon thread's
+    # update_many holds it: at exit both threads ask for the GIL back (these cases also fail
+    # without the fix through that update_many thread alone).
     "update_contended": "s.update(1.0)",
     "peek_contended": "s.peek(1.0)",
     "value_contended": "s.value",
@@ -35,6 +40,7 @@ EXIT_SCRIPT = """
 import pickle, sys, threading, time
 import numpy as np, kama
 x = np.random.default_rng(0).standard_normal(2_000_000).cumsum()
+x32 = x.astype(np.float32)
 s = kama.KamaStream(30)
 started = threading.Event()
 def loop(call):
@@ -155,37 +161,34 @@ def test_reduce_reads_options_and_state_together():
     assert not t.is_alive()
 
 
-def test_update_and_update_many_from_two_threads_serialise():
-    """update() keeps the GIL and update_many() releases it; each is atomic on the stream."""
-    x = PRICES
-    s = kama.KamaStream(7)
-    log = []
-    lock = threading.Lock()
-
-    def many():
-        for k in range(20):
-            with lock:
-                log.append(("many", k))
-                s.update_many(x[k * 50:(k + 1) * 50])
-
-    def single():
-        for k in range(1000, 1400):
-            with lock:
-                log.append(("one", k))
-                s.update(x[k])
-
-    threads = [threading.Thread(target=many), threading.Thread(target=single)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+def test_a_snapshot_never_sees_half_an_update_many():
+    """update_many() runs without the GIL; a copy, pickle or .value taken meanwhile from another
+    thread (with the GIL) must wait for it, so every snapshot is the state after a whole number
+    of update_many calls."""
+    chunk = 100 + np.cumsum(np.random.default_rng(9).standard_normal(400_000))
+    rounds = 8
     ref = kama.KamaStream(7)
-    for kind, k in log:
-        if kind == "many":
-            ref.update_many(x[k * 50:(k + 1) * 50])
-        else:
-            ref.update(x[k])
-    assert s.value == ref.value
+    states = [pickle.dumps(ref)]
+    for _ in range(rounds):
+        ref.update_many(chunk)
+        states.append(pickle.dumps(ref))
+    s = kama.KamaStream(7)
+    seen, done = [], threading.Event()
+
+    def writer():
+        for _ in range(rounds):
+            s.update_many(chunk)
+        done.set()
+
+    t = threading.Thread(target=writer)
+    t.start()
+    while not done.is_set():
+        seen.append(pickle.dumps(s.copy()))
+        seen.append(pickle.dumps(s))
+    t.join()
+    assert len(seen) > 2
+    torn = [k for k, state in enumerate(seen) if state not in states]
+    assert not torn, f"{len(torn)} of {len(seen)} snapshots were taken in the middle of an update_many"
 
 
 def test_setstate_faults_are_one_exception_type():
@@ -229,12 +232,13 @@ def test_messages_quote_what_the_caller_gave():
 
 
 def test_memory_errors_say_what_was_asked_for():
-    with pytest.raises(MemoryError, match=r"KamaStream: Unable to allocate 512\. TiB for the state of period 35184372088832"):
-        kama.KamaStream(2**45)
-    with pytest.raises(MemoryError, match=r"kama_batch: Unable to allocate 800\. TiB for an array with shape "
-                                          r"\(1099511627776, 100\) and data type float64"):
-        kama.kama_batch(PRICES[:100], (1, 2**40, 1), compat="talib")
-    with pytest.raises(MemoryError, match=r"Unable to allocate 1600 EiB"):
+    # Sizes past what any address space holds, so that no allocator can grant them.
+    with pytest.raises(MemoryError, match=r"KamaStream: Unable to allocate 8\.00 EiB for the state of period 576460752303423488"):
+        kama.KamaStream(2**59)
+    with pytest.raises(MemoryError, match=r"kama_batch: Unable to allocate 200\. EiB for an array with shape "
+                                          r"\(288230376151711744, 100\) and data type float64"):
+        kama.kama_batch(PRICES[:100], (1, 2**58, 1), compat="talib")
+    with pytest.raises(MemoryError, match=r"Unable to allocate 1600\. EiB"):
         kama.kama_batch(PRICES[:100], (1, 2**61, 1), compat="talib")
 
 
@@ -262,3 +266,49 @@ def test_periods_takes_sequences_and_arrays_in_order():
         res = kama.kama_batch(PRICES, periods=seq)
         assert res["periods"].tolist() == list(np.asarray(seq if not isinstance(seq, range) else list(seq)))
         np.testing.assert_array_equal(res["values"][1], kama.kama(PRICES, int(res["periods"][1])))
+
+
+def test_index_is_called_once_and_quoted_as_it_answered():
+    class Shifty:
+        calls = 0
+
+        def __index__(self):
+            Shifty.calls += 1
+            return 0 if Shifty.calls == 1 else 99
+
+    with pytest.raises(ValueError, match="Invalid period: period = 0,"):
+        kama.kama(PRICES[:10], Shifty())
+    assert Shifty.calls == 1
+
+
+def test_periods_range_is_not_materialised():
+    """periods=range(...) is a lazy range of rows, validated like period_range."""
+    x = PRICES[:100]
+    with pytest.raises(ValueError, match="Invalid period: period = 101, data length = 100"):
+        kama.kama_batch(x, periods=range(1, 10**12, 100))
+    with pytest.raises(ValueError, match="Not enough valid data: needed = 101"):
+        kama.kama_batch(x, periods=range(1, 10**12))
+    with pytest.raises(ValueError, match="periods is empty"):
+        kama.kama_batch(x, periods=range(5, 5))
+    with pytest.raises(ValueError, match="period = 18446744073709551616 does not fit in 64 bits"):
+        kama.kama_batch(x, periods=range(2**64, 2**65))
+    with pytest.raises(ValueError, match="Invalid period: period = 0"):
+        kama.kama_batch(x, periods=range(3, -1, -1))
+    with pytest.raises(ValueError, match="Invalid period: period = -9223372036854775808"):
+        kama.kama_batch(x, periods=range(-(2**63), 2**63 - 1, 2**63))
+    for r in (range(3, 30, 4), range(30, 2, -7), range(9, 10), range(5, 6, 2**70)):
+        res = kama.kama_batch(x, periods=r)
+        assert res["periods"].tolist() == list(r)
+        np.testing.assert_array_equal(res["values"][-1], kama.kama(x, r[-1]))
+
+
+def test_setstate_checks_sizes_before_allocating():
+    """A state that claims a huge period with small buffers is refused at once, as malformed."""
+    import resource
+
+    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    for period in (10**8, 2**58, 2**62):  # 1.6 GB, and more than memory holds
+        with pytest.raises(ValueError, match="malformed state .*bytes of 16 \\* period"):
+            kama.KamaStream(3).__setstate__((2, 30, "vectorta", 0, 0, 0, period, 0.0, 0.0, 0.0, b""))
+    grown_mib = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - base) / 1024
+    assert grown_mib < 256, f"max RSS grew by {grown_mib:.0f} MiB: the refused state was allocated first"

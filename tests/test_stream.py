@@ -233,27 +233,3 @@ def test_getters_wait_without_the_gil():
         stop.set()
         r.join(5)
     assert not r.is_alive()
-
-
-def test_reduce_while_another_thread_changes_the_period():
-    a, b = kama.KamaStream(3), kama.KamaStream(500)
-    b.update_many(np.arange(600.0))
-    states = [a.__reduce__()[2], b.__reduce__()[2]]
-    target = kama.KamaStream(3)
-    stop = threading.Event()
-
-    def flip():
-        i = 0
-        while not stop.is_set():
-            target.__setstate__(states[i % 2])
-            i += 1
-
-    t = threading.Thread(target=flip, daemon=True)
-    t.start()
-    try:
-        for _ in range(2000):
-            cls, args, state = target.__reduce__()
-            assert args[0] == state[6] and len(state[-1]) == 16 * args[0]
-    finally:
-        stop.set()
-        t.join(5)

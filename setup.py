@@ -29,9 +29,10 @@ ext = Extension(
         "-Wall",
         "-Wextra",
     ],
-    # libpthread (a stub since glibc 2.34) holds the old thread symbols bound in parallel.cpp
-    # on older systems: keep it NEEDED even where the linker sees nothing taken from it.
-    extra_link_args=["-Wl,--push-state,--no-as-needed", "-l:libpthread.so.0", "-Wl,--pop-state"],
+    # libpthread and libdl (stubs since glibc 2.34) hold the old thread and dlsym symbols bound
+    # in csrc/kernels/glibc_symbols.hpp on older systems: keep them NEEDED even where the linker
+    # sees nothing taken from them.
+    extra_link_args=["-Wl,--push-state,--no-as-needed", "-l:libpthread.so.0", "-l:libdl.so.2", "-Wl,--pop-state"],
 )
 
 setup(ext_modules=[ext], options={"bdist_wheel": {"py_limited_api": "cp310"}})

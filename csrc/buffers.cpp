@@ -1,4 +1,5 @@
 // Memory owned by result arrays, and the GIL's release and return.
+#include <dlfcn.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -6,10 +7,19 @@
 #include <cstdlib>
 
 #include "common.hpp"
+#include "kernels/glibc_symbols.hpp"  // dlsym
 
 namespace kama {
 
-std::atomic<bool> interpreter_exiting{false};
+int (*finalizing_flag)() = nullptr;
+
+void find_finalizing_flag() noexcept {
+#if defined(__unix__) || defined(__APPLE__)  // elsewhere threads are not ended by a forced unwind
+    void* f = dlsym(RTLD_DEFAULT, "Py_IsFinalizing");     // 3.13 on
+    if (!f) f = dlsym(RTLD_DEFAULT, "_Py_IsFinalizing");  // 3.7 to 3.12
+    finalizing_flag = reinterpret_cast<int (*)()>(f);
+#endif
+}
 
 void restore_thread(PyThreadState* state) noexcept {
     try {

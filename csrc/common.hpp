@@ -1,7 +1,6 @@
 // Helpers shared by the binding files: ownership, argument parsing, array conversion and the
 // arrays that own C++-allocated memory.
 #pragma once
-#include <atomic>
 #include <cstddef>
 #include <memory>
 
@@ -11,15 +10,18 @@
 
 namespace kama {
 
-// Set by kama's atexit hook (module.cpp). From then on CPython (< 3.14) may end a daemon thread
-// that asks for the GIL with pthread_exit, also from inside NumPy or Python code that kama
-// called; its forced unwind runs the destructors below without the GIL, so they leave their
-// objects to the exiting process instead.
-extern std::atomic<bool> interpreter_exiting;
+// Whether the interpreter is finalizing: CPython's own flag, safe to read without the GIL.
+// Once it is set, CPython (< 3.14) ends a daemon thread that asks for the GIL with
+// pthread_exit, also from inside NumPy or Python code that kama called, and that forced unwind
+// runs the destructors below without the GIL: they leave their objects to the exiting process.
+// The flag's reader is not in the limited API before 3.13; find_finalizing_flag() looks it up.
+extern int (*finalizing_flag)();
+void find_finalizing_flag() noexcept;
+inline bool interpreter_finalizing() noexcept { return finalizing_flag && finalizing_flag(); }
 
 struct py_decref {
     void operator()(PyObject* o) const noexcept {
-        if (!interpreter_exiting.load(std::memory_order_relaxed)) Py_XDECREF(o);
+        if (!interpreter_finalizing()) Py_XDECREF(o);
     }
 };
 using py_ptr = std::unique_ptr<PyObject, py_decref>;

@@ -141,14 +141,29 @@ bool rows_from_python_range(PyObject* range, period_rows* rows) {
         return invalid_range("periods is empty");
     }
     py_ptr last(PyObject_GetItem(range, minus_one.get()));
+    py_ptr step_obj(last ? PyObject_GetAttrString(range, "step") : nullptr);
     Py_ssize_t lo, hi;
-    if (!last || !list_item(first.get(), &lo) || !list_item(last.get(), &hi)) return false;
+    if (!step_obj || !list_item(first.get(), &lo)) return false;
+    py_ptr inexact;
+    if (!as_ssize(last.get(), "each of periods", &hi, &inexact)) return false;
+    if (inexact) {  // name the first row past 64 bits, as the same periods in a list would
+        const bool up = PyObject_RichCompareBool(step_obj.get(), zero.get(), Py_GT) == 1;
+        py_ptr bound(PyLong_FromSsize_t(up ? PY_SSIZE_T_MAX : PY_SSIZE_T_MIN));
+        py_ptr one(PyLong_FromLong(1));
+        py_ptr gap(bound ? (up ? PyNumber_Subtract(bound.get(), first.get()) : PyNumber_Subtract(first.get(), bound.get())) : nullptr);
+        py_ptr size(gap ? PyNumber_Absolute(step_obj.get()) : nullptr);
+        py_ptr k(size ? PyNumber_FloorDivide(gap.get(), size.get()) : nullptr);
+        py_ptr k1(k && one ? PyNumber_Add(k.get(), one.get()) : nullptr);
+        py_ptr off(k1 ? PyNumber_Multiply(k1.get(), size.get()) : nullptr);
+        py_ptr row(off ? (up ? PyNumber_Add(first.get(), off.get()) : PyNumber_Subtract(first.get(), off.get())) : nullptr);
+        Py_ssize_t ignored;
+        if (row) list_item(row.get(), &ignored);  // raises for it
+        return false;
+    }
     rows->start = lo;
     if (lo == hi) return true;  // one row
-    py_ptr step_obj(PyObject_GetAttrString(range, "step"));
     Py_ssize_t step;
-    py_ptr inexact;
-    if (!step_obj || !as_ssize(step_obj.get(), "the range's step", &step, &inexact)) return false;
+    if (!as_ssize(step_obj.get(), "the range's step", &step, &inexact)) return false;
     if (inexact) {  // |step| >= 2**63 with both ends in 64 bits: the two ends are the rows
         rows->from_list = true;
         rows->list = {lo, hi};
@@ -178,12 +193,18 @@ bool rows_from_list(PyObject* list, period_rows* rows) {
     }
     if (PyRange_Check(list)) return rows_from_python_range(list, rows);
     rows->from_list = true;
-    const Py_ssize_t len = PySequence_Size(list);
-    if (len < 0) return false;
+    // A hint only (a sequence may have no len(), or one that is wrong): capped, and the vector
+    // grows past it as items come.
+    Py_ssize_t hint = PyObject_Size(list);
+    if (hint < 0) {
+        if (!PyErr_ExceptionMatches(PyExc_TypeError) && !PyErr_ExceptionMatches(PyExc_OverflowError)) return false;
+        PyErr_Clear();
+        hint = 0;
+    }
     try {
-        rows->list.reserve(static_cast<std::size_t>(len));
-    } catch (const std::exception&) {  // bad_alloc, or length_error past max_size()
-        raise_no_memory("kama_batch", static_cast<double>(len) * sizeof(Py_ssize_t), "the list of periods");
+        rows->list.reserve(static_cast<std::size_t>(hint < (1 << 20) ? hint : (1 << 20)));
+    } catch (const std::bad_alloc&) {
+        raise_no_memory("kama_batch", static_cast<double>(hint) * sizeof(Py_ssize_t), "the list of periods");
         return false;
     }
     py_ptr iter(PyObject_GetIter(list));
@@ -192,7 +213,7 @@ bool rows_from_list(PyObject* list, period_rows* rows) {
         Py_ssize_t p;
         if (!list_item(item.get(), &p)) return false;
         try {
-            rows->list.push_back(p);  // within the reservation unless the sequence grew
+            rows->list.push_back(p);
         } catch (const std::bad_alloc&) {
             raise_no_memory("kama_batch", static_cast<double>(rows->list.size() + 1) * sizeof(Py_ssize_t),
                             "the list of periods");

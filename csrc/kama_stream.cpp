@@ -33,7 +33,7 @@ struct unit_t {
 // loop would otherwise take it again before a woken reader runs, for as long as the loop lasts.
 struct lock_t {
     std::mutex mutex;
-    std::atomic<int> waiting{0};
+    std::atomic<int> waiting{0};  // O(1) callers blocked on (or about to block on) the mutex
 };
 
 struct StreamObject {
@@ -49,8 +49,14 @@ inline StreamObject* as_stream(PyObject* self) { return reinterpret_cast<StreamO
 template <class F>
 auto without_gil_locked(StreamObject* self, F&& f) {
     gil_release nogil;
-    while (self->lock->waiting.load(std::memory_order_acquire) > 0) std::this_thread::yield();
-    std::lock_guard<std::mutex> guard(self->lock->mutex);  // released before the GIL is taken back
+    lock_t& lock = *self->lock;
+    std::unique_lock<std::mutex> guard(lock.mutex);  // released before the GIL is taken back
+    // Blocked above while another call holds the mutex; here a waiter is about to take it.
+    while (lock.waiting.load(std::memory_order_acquire) > 0) {
+        guard.unlock();
+        std::this_thread::yield();
+        guard.lock();
+    }
     return f(self->unit);
 }
 
@@ -65,9 +71,10 @@ auto locked(StreamObject* self, F&& f) {
         return f(self->unit);
     }
     gil_release nogil;
-    self->lock->waiting.fetch_add(1, std::memory_order_acq_rel);
+    lock_t& lock = *self->lock;
+    lock.waiting.fetch_add(1, std::memory_order_acq_rel);
     mutex.lock();
-    self->lock->waiting.fetch_sub(1, std::memory_order_acq_rel);
+    lock.waiting.fetch_sub(1, std::memory_order_acq_rel);
     std::lock_guard<std::mutex> guard(mutex, std::adopt_lock);
     return f(self->unit);
 }

@@ -19,19 +19,9 @@ PyObject* py_kernels(PyObject*, PyObject*) {
 
 PyObject* py_live_buffers(PyObject*, PyObject*) { return PyLong_FromSsize_t(live_buffers()); }
 
-PyObject* on_exit(PyObject*, PyObject*) {
-    interpreter_exiting.store(true, std::memory_order_relaxed);
-    Py_RETURN_NONE;
-}
-PyMethodDef on_exit_def = {"_on_interpreter_exit", on_exit, METH_NOARGS, nullptr};
-
-// atexit.register(on_exit): it runs before CPython starts ending daemon threads.
-bool register_exit_hook() {
-    interpreter_exiting.store(false, std::memory_order_relaxed);  // a new interpreter
-    py_ptr atexit(PyImport_ImportModule("atexit"));
-    py_ptr hook(atexit ? PyCFunction_New(&on_exit_def, nullptr) : nullptr);
-    py_ptr done(hook ? PyObject_CallMethod(atexit.get(), "register", "O", hook.get()) : nullptr);
-    return done != nullptr;
+PyObject* py_finalizing(PyObject*, PyObject*) {
+    if (!finalizing_flag) Py_RETURN_NONE;
+    return PyBool_FromLong(interpreter_finalizing());
 }
 
 PyObject* cpu_features_dict() {
@@ -53,12 +43,16 @@ PyMethodDef module_methods[] = {
      "kernels()\n--\n\nThe kernels usable on this CPU and OS, best last."},
     {"_live_buffers", py_live_buffers, METH_NOARGS,
      "_live_buffers()\n--\n\nResult buffers allocated by kama and not yet freed (for tests)."},
+    {"_interpreter_finalizing", py_finalizing, METH_NOARGS,
+     "_interpreter_finalizing()\n--\n\nCPython's finalizing flag as kama reads it; None where kama found no "
+     "reader (for tests)."},
     {nullptr, nullptr, 0, nullptr},
 };
 
 int module_exec(PyObject* module) {
     if (_import_array() < 0) return -1;
-    if (!set_default_kernel_from_env() || !register_exit_hook()) return -1;
+    find_finalizing_flag();
+    if (!set_default_kernel_from_env()) return -1;
     PyObject* type = make_stream_type(module);
     if (!type) return -1;
     if (PyModule_AddObject(module, "KamaStream", type) < 0) {

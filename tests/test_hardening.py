@@ -66,6 +66,34 @@ def test_no_abort_at_exit_with_a_daemon_thread_inside_a_call(name, tmp_path):
             f"attempt {attempt}: exit status {res.returncode}\n{res.stderr}")
 
 
+def test_kama_reads_the_interpreters_finalizing_flag():
+    """The flag that keeps destructors from releasing references without the GIL at exit."""
+    if sys.platform.startswith(("linux", "darwin")):
+        assert kama._kama._interpreter_finalizing() is False
+
+
+def test_no_leak_in_atexit_callbacks_or_daemon_threads_before_finalization(tmp_path):
+    """atexit callbacks registered before kama's import run late; every call there frees its
+    references as usual (they are only left behind once the interpreter finalizes)."""
+    code = textwrap.dedent("""
+        import atexit, threading, time
+        import numpy as np
+        def late():
+            import kama
+            for _ in range(100):
+                kama.kama_batch(x, (2, 50, 1))
+                kama.kama(x.reshape(-1, 2), 5, axis=0)
+            time.sleep(0.2)
+            print("live", kama._kama._live_buffers())
+        atexit.register(late)
+        import kama
+        x = np.random.default_rng(0).standard_normal(4000).cumsum()
+    """)
+    res = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.strip() == "live 0", res.stdout + res.stderr
+
+
 # ---- the stream's options and state are one unit ---------------------------------------------
 
 PRICES = 100 + np.cumsum(np.random.default_rng(8).standard_normal(2000))
@@ -312,3 +340,29 @@ def test_setstate_checks_sizes_before_allocating():
             kama.KamaStream(3).__setstate__((2, 30, "vectorta", 0, 0, 0, period, 0.0, 0.0, 0.0, b""))
     grown_mib = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - base) / 1024
     assert grown_mib < 256, f"max RSS grew by {grown_mib:.0f} MiB: the refused state was allocated first"
+
+
+def test_periods_range_and_list_name_the_same_bad_row():
+    x = PRICES[:100]
+    for r in (range(2, 2**64, 2**62), range(5, -(2**64), -(2**62))):
+        errors = []
+        for form in (r, list(r)):
+            with pytest.raises(ValueError) as info:
+                kama.kama_batch(x, periods=form, compat="talib")
+            errors.append(str(info.value))
+        assert errors[0] == errors[1] and "does not fit in 64 bits" in errors[0]
+
+
+def test_periods_from_sequences_without_or_with_a_wrong_len():
+    class ItemsOnly:  # the old sequence protocol: __getitem__ until IndexError
+        def __getitem__(self, i):
+            if i < 3:
+                return [5, 9, 14][i]
+            raise IndexError
+
+    class Overstated(list):
+        def __len__(self):
+            return 2**62
+
+    assert kama.kama_batch(PRICES, periods=ItemsOnly())["periods"].tolist() == [5, 9, 14]
+    assert kama.kama_batch(PRICES, periods=Overstated([3, 4, 5]))["periods"].tolist() == [3, 4, 5]

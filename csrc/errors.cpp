@@ -7,8 +7,12 @@
 namespace kama {
 
 data_error check_series(std::size_t n, std::size_t first, const period_arg& period, compat_t compat) noexcept {
-    if (n == 0) return data_error::empty;
-    if (first >= n) return data_error::all_nan;
+    // TA-Lib's mode takes any data: empty, all-NaN or short input gives an empty or all-NaN
+    // result, as talib.KAMA does (SPEC §1); only the period is checked.
+    if (compat != compat_t::talib) {
+        if (n == 0) return data_error::empty;
+        if (first >= n) return data_error::all_nan;
+    }
     if (period.value < 1 || !period.exact()) return data_error::invalid_period;
     if (compat == compat_t::vectorta) {
         const auto p = static_cast<std::size_t>(period.value);

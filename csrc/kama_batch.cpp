@@ -16,7 +16,7 @@ extern const char kama_batch_doc[] =
     "period_range=(start, end, step), a tuple: step == 0 or start == end gives one row; otherwise\n"
     "rows go from start by step towards end, up to and including it (down when start > end).\n"
     "periods=[...] gives the rows in the order given instead.\n\n"
-    "Returns {'values': float64 array (rows, len(data)), 'periods': int64 array (rows,)}; row k\n"
+    "Returns {'values': float64 array (rows, len(data)), 'periods': uint64 array (rows,)}; row k\n"
     "equals kama(data, periods[k], ..., threads=1) bit for bit. threads: None spreads the rows\n"
     "over every core when the sweep is large enough, 1 stays on the calling thread.\n\n"
     ">>> import kama\n"
@@ -268,8 +268,10 @@ PyObject* py_kama_batch(PyObject*, PyObject* const* args, Py_ssize_t nargs, PyOb
         first = first_valid(x, n);
     }
     // Every row is validated before anything is sized or allocated (SPEC §5).
+    // VectorTA's kama_batch says "All values are NaN" for empty input too; TA-Lib's mode takes
+    // any data (SPEC §1, §5).
     period_arg bad;
-    data_error err = n == 0 ? data_error::empty : first >= n ? data_error::all_nan : data_error::none;
+    data_error err = prm.compat != compat_t::talib && first >= n ? data_error::all_nan : data_error::none;
     if (err == data_error::none) {
         const std::size_t k = periods.first_outside(most_valid_period(n, first, prm.compat));
         if (k < rows) {
@@ -282,17 +284,17 @@ PyObject* py_kama_batch(PyObject*, PyObject* const* args, Py_ssize_t nargs, PyOb
         return nullptr;
     }
     double* values = nullptr;
-    std::int64_t* labels = nullptr;
+    std::uint64_t* labels = nullptr;
     bool short_of_scratch = false;
     {
         gil_release nogil;
         // rows * n must not wrap; alloc_buffer refuses a byte count past PY_SSIZE_T_MAX.
         const bool fits = n == 0 || rows <= static_cast<std::size_t>(PY_SSIZE_T_MAX) / n;
         values = fits ? static_cast<double*>(alloc_buffer(rows * n)) : nullptr;
-        labels = values ? static_cast<std::int64_t*>(alloc_buffer(rows, sizeof(std::int64_t))) : nullptr;
+        labels = values ? static_cast<std::uint64_t*>(alloc_buffer(rows, sizeof(std::uint64_t))) : nullptr;
         if (values && labels) {
             short_of_scratch = !run_rows(rows, workers_for(threads, rows, rows * n), [&](std::size_t k) {
-                labels[k] = periods.at(k);
+                labels[k] = static_cast<std::uint64_t>(periods.at(k));
                 params_t row = prm;
                 row.period = static_cast<std::size_t>(labels[k]);
                 return kernel(x, n, first, row, values + k * n) == status_t::ok;
@@ -317,7 +319,7 @@ PyObject* py_kama_batch(PyObject*, PyObject* const* args, Py_ssize_t nargs, PyOb
         free_buffer(labels);
         return nullptr;
     }
-    py_ptr labs(wrap_buffer(labels, 1, ldims, NPY_INT64));
+    py_ptr labs(wrap_buffer(labels, 1, ldims, NPY_UINT64));
     if (!labs) return nullptr;
     py_ptr result(PyDict_New());
     if (!result || PyDict_SetItemString(result.get(), "values", vals.get()) < 0 ||

@@ -11,7 +11,7 @@ Kernel = Literal["auto", "scalar", "avx2", "avx512", "scalar_batch", "avx2_batch
 
 class BatchResult(TypedDict):
     values: npt.NDArray[np.float64]
-    periods: npt.NDArray[np.int64]
+    periods: npt.NDArray[np.uint64]
 
 def kama(
     data: npt.ArrayLike,

@@ -2,9 +2,9 @@
 
 - `kama_ref`: float arithmetic, the volatility summed afresh for every bar (no running sum),
   so it carries no rounding history; handles NaN the way the contract says.
-- `kama_exact`: decimal arithmetic at 80 digits from the exact values of the input doubles:
-  the "exact" answer to compare accuracy against (inputs must be NaN-free after the leading
-  NaN run).
+- `kama_exact`: the window sums and changes in exact integers, the recurrence in decimal
+  arithmetic at 80 digits, from the exact values of the input doubles: the "exact" answer to
+  compare accuracy against (inputs must be NaN-free after the leading NaN run).
 """
 from __future__ import annotations
 
@@ -44,11 +44,18 @@ def kama_ref(x, period, fast=2, slow=30, compat="vectorta"):
                 continue
             er = 0.0 if s == 0 else abs(r) / s
         else:
-            er = 1.0 if (s <= r or abs(s) < 1e-8) else abs(r / s)
+            er = 1.0 if s <= r else abs(r / s)
         c = (er * (fsc - ssc) + ssc) ** 2
         prev = prev + c * (x[i] - prev)
         y[i] = prev
     return y
+
+
+def _exact_ints(xs):
+    """The doubles xs as integers on one common binary scale, exactly (ratios are unchanged)."""
+    parts = [math.frexp(v) for v in xs]
+    low = min((e - 53 for m, e in parts if m != 0), default=0)
+    return [int(m * (1 << 53)) << (e - 53 - low) if m else 0 for m, e in parts]
 
 
 def kama_exact(x, period, fast=2, slow=30, compat="vectorta"):
@@ -70,21 +77,24 @@ def kama_exact(x, period, fast=2, slow=30, compat="vectorta"):
             return y
         if f + p >= n:
             return y
-        # Running sums are exact here: 80 digits hold every sum of these doubles.
-        s = sum((abs(d[j] - d[j - 1]) for j in range(f + 1, f + p + 1)), Decimal(0))
+        # S and R in exact integers: a running sum of decimals rounds at 80 digits, and on data
+        # spanning 1e-2 to 1e-59 it left +-1e-82 where a flat window's S is exactly 0, which
+        # flips TA-Lib's S <= R test.
+        q = [0] * f + _exact_ints(x[f:])
+        s = sum(abs(q[j] - q[j - 1]) for j in range(f + 1, f + p + 1))
         prev = d[f + p - 1]
         for i in range(f + p, n):
             if i > f + p:
-                s += abs(d[i] - d[i - 1]) - abs(d[i - p] - d[i - p - 1])
-            r = d[i] - d[i - p]
+                s += abs(q[i] - q[i - 1]) - abs(q[i - p] - q[i - p - 1])
+            r = q[i] - q[i - p]
             if compat == "vectorta":
                 if i == f + p:
                     prev = d[i]
                     y[i] = float(prev)
                     continue
-                er = Decimal(0) if s == 0 else abs(r) / s
+                er = Decimal(0) if s == 0 else Decimal(abs(r)) / Decimal(s)
             else:
-                er = Decimal(1) if (s <= r or abs(s) < Decimal("1e-8")) else abs(r / s)
+                er = Decimal(1) if s <= r else Decimal(abs(r)) / Decimal(s)
             c = (er * (fsc - ssc) + ssc) ** 2
             prev = prev + c * (d[i] - prev)
             y[i] = float(prev)

@@ -29,9 +29,8 @@ struct vec_avx2 {
         if constexpr (C == compat_t::vectorta) {  // S == 0 -> 0, else |R| / S
             const reg flat = _mm256_cmp_pd(volatility, zero(), _CMP_EQ_OQ);
             return _mm256_blendv_pd(_mm256_div_pd(abs(change), volatility), zero(), flat);
-        } else {  // S <= R or S < 1e-8 -> 1, else |R / S|
-            const reg one_if = _mm256_or_pd(_mm256_cmp_pd(volatility, change, _CMP_LE_OQ),
-                                            _mm256_cmp_pd(volatility, set1(1e-8), _CMP_LT_OQ));
+        } else {  // S <= R -> 1, else |R / S|
+            const reg one_if = _mm256_cmp_pd(volatility, change, _CMP_LE_OQ);
             return _mm256_blendv_pd(abs(_mm256_div_pd(change, volatility)), set1(1.0), one_if);
         }
     }

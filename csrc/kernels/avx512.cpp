@@ -32,9 +32,8 @@ struct vec_avx512 {
         if constexpr (C == compat_t::vectorta) {  // S == 0 -> 0, else |R| / S (NaN S divides)
             const __mmask8 divide = _mm512_cmp_pd_mask(volatility, zero(), _CMP_NEQ_UQ);
             return _mm512_maskz_div_pd(divide, abs(change), volatility);
-        } else {  // S <= R or S < 1e-8 -> 1, else |R / S|
-            const __mmask8 one_if = _mm512_cmp_pd_mask(volatility, change, _CMP_LE_OQ) |
-                                    _mm512_cmp_pd_mask(volatility, set1(1e-8), _CMP_LT_OQ);
+        } else {  // S <= R -> 1, else |R / S|
+            const __mmask8 one_if = _mm512_cmp_pd_mask(volatility, change, _CMP_LE_OQ);
             return _mm512_mask_blend_pd(one_if, abs(_mm512_div_pd(change, volatility)), set1(1.0));
         }
     }

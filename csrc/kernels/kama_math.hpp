@@ -14,8 +14,9 @@ inline double efficiency(double change, double volatility) noexcept {
     if constexpr (C == compat_t::vectorta) {
         return volatility == 0.0 ? 0.0 : std::fabs(change) / volatility;
     } else {
-        // TA-Lib: ER = 1 on a rising-only or (near) flat window; S >= 0, so |S| < 1e-8 is S < 1e-8.
-        return (volatility <= change || volatility < 1e-8) ? 1.0 : std::fabs(change / volatility);
+        // TA-Lib C 0.8: ER = 1 on a rising-only or exactly flat window (S <= R, R signed). No
+        // absolute epsilon: TA-Lib dropped its 1e-8 test, which broke series priced near 1e-8.
+        return volatility <= change ? 1.0 : std::fabs(change / volatility);
     }
 }
 

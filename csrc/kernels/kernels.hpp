@@ -19,8 +19,8 @@ struct params_t {
 enum class status_t : int { ok = 0, no_memory = 1 };
 
 // Computes KAMA of x[0..n) into y[0..n). `first` is the index of the first non-NaN value
-// (first < n). The caller has validated the inputs for the mode (SPEC §5); in talib mode an
-// input too short for one output gives all NaN. Scratch memory is taken before y is
+// (n when there is none). The caller has validated the inputs for the mode (SPEC §5); in talib
+// mode an input too short for one output (or all NaN) gives all NaN. Scratch memory is taken before y is
 // written, so a no_memory status leaves y untouched. x and y must not overlap.
 using kernel_fn = status_t (*)(const double* x, std::size_t n, std::size_t first,
                                const params_t& prm, double* y);

@@ -129,6 +129,23 @@ bool parse_smoothing(const char* fname, PyObject* fast, PyObject* slow, params_t
     return true;
 }
 
+bool parse_unstable(const char* fname, PyObject* obj, std::size_t* unstable) {
+    *unstable = 0;
+    if (!obj) return true;
+    Py_ssize_t v;
+    py_ptr inexact;
+    if (!as_ssize(obj, "unstable_period", &v, &inexact)) return false;
+    if (v >= 0 && v < PY_SSIZE_T_MAX && !inexact) {  // a stream counts outputs to it + 1
+        *unstable = static_cast<std::size_t>(v);
+        return true;
+    }
+    py_ptr text(quote_int(inexact, v));
+    if (text)
+        PyErr_Format(PyExc_ValueError, "%s: Invalid unstable_period: unstable_period = %U (must be an integer "
+                     "from 0 to %zd)", fname, text.get(), PY_SSIZE_T_MAX - 1);
+    return false;
+}
+
 bool parse_compat(const char* fname, PyObject* obj, compat_t* compat) {
     *compat = compat_t::vectorta;
     if (!obj) return true;

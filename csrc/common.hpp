@@ -97,6 +97,8 @@ bool parse_period(PyObject* obj, period_arg* period);
 bool parse_smoothing(const char* fname, PyObject* fast, PyObject* slow, params_t* prm,
                      Py_ssize_t* fast_out = nullptr, Py_ssize_t* slow_out = nullptr);
 bool parse_compat(const char* fname, PyObject* obj, compat_t* compat);
+// unstable_period: an integer >= 0 (default 0).
+bool parse_unstable(const char* fname, PyObject* obj, std::size_t* unstable);
 // kernel=None/"auto" -> default; names checked against this build and CPU.
 bool parse_kernel(PyObject* obj, kernel_fn* fn);
 // threads=None -> 0 (as many as pay), else an int >= 1.

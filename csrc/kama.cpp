@@ -8,7 +8,7 @@
 namespace kama {
 
 extern const char kama_doc[] =
-    "kama(data, period=30, kernel=None, *, fast=2, slow=30, compat='vectorta', out=None, axis=-1, threads=None)\n"
+    "kama(data, period=30, kernel=None, *, fast=2, slow=30, compat='vectorta', unstable_period=0, out=None, axis=-1, threads=None)\n"
     "--\n\n"
     "Kaufman's Adaptive Moving Average of a price series, or of many: a 2-D array holds one\n"
     "series per row (axis=-1) or per column (axis=0), and the result has its shape.\n\n"
@@ -17,6 +17,7 @@ extern const char kama_doc[] =
     "'avx512' (or the VectorTA aliases '*_batch'); KAMA_KERNEL sets the default.\n"
     "fast, slow: the smoothing constants' periods, 2/(fast+1) and 2/(slow+1).\n"
     "compat: 'vectorta' (seed with the price itself) or 'talib' (TA-Lib's TA_KAMA).\n"
+    "unstable_period: also NaN for the first N outputs, as TA-Lib's set_unstable_period.\n"
     "out: a writable float64 array of the same shape to fill and return.\n"
     "threads: None uses every core when the work is large enough to pay; 1 stays on the calling\n"
     "thread. A long series split over threads agrees to rounding with threads=1; many series\n"
@@ -29,7 +30,7 @@ extern const char kama_doc[] =
 namespace {
 
 const char* const kama_names[] = {"data", "period", "kernel", "fast", "slow", "compat", "out", "axis",
-                                  "threads", nullptr};
+                                  "threads", "unstable_period", nullptr};
 arg_parser kama_args{"kama()", kama_names, 3, 1};
 
 // out= must be a writable float64 ndarray of the data's shape; its dtype and flags are
@@ -112,7 +113,9 @@ PyObject* compute(const double* x, std::size_t rows, std::size_t n, int nd, int 
             if (!y) missing = short_of::result;
         }
         if (y && !run_rows(rows, workers, [&](std::size_t k) {
-                return kernel(x + k * n, n, firsts[k], prm, y + k * n) == status_t::ok;
+                if (kernel(x + k * n, n, firsts[k], prm, y + k * n) != status_t::ok) return false;
+                mute_unstable(y + k * n, n, firsts[k], prm);
+                return true;
             }))
             missing = short_of::scratch;
         if (y && missing == short_of::nothing && out && !direct) {  // series k is out's row or column k
@@ -159,7 +162,7 @@ PyObject* compute(const double* x, std::size_t rows, std::size_t n, int nd, int 
 }  // namespace
 
 PyObject* py_kama(PyObject*, PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames) {
-    PyObject* a[9];
+    PyObject* a[10];
     if (!kama_args.parse(args, nargs, kwnames, a)) return nullptr;
     period_arg period;
     if (!parse_period(a[1], &period)) return nullptr;
@@ -167,7 +170,7 @@ PyObject* py_kama(PyObject*, PyObject* const* args, Py_ssize_t nargs, PyObject* 
     if (!parse_kernel(a[2], &kernel)) return nullptr;
     params_t prm;
     if (!parse_smoothing("kama", a[3], a[4], &prm) || !parse_compat("kama", a[5], &prm.compat) ||
-        !parse_threads("kama", a[8], &prm.threads))
+        !parse_threads("kama", a[8], &prm.threads) || !parse_unstable("kama", a[9], &prm.unstable))
         return nullptr;
     Py_ssize_t axis = -1;
     if (a[7] && !as_ssize(a[7], "axis", &axis)) return nullptr;

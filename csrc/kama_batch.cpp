@@ -10,7 +10,7 @@ namespace kama {
 
 extern const char kama_batch_doc[] =
     "kama_batch(data, period_range=(30, 30, 0), kernel=None, *, periods=None, fast=2, slow=30, "
-    "compat='vectorta', threads=None)\n"
+    "compat='vectorta', unstable_period=0, threads=None)\n"
     "--\n\n"
     "KAMA of one series for many periods.\n\n"
     "period_range=(start, end, step), a tuple: step == 0 or start == end gives one row; otherwise\n"
@@ -26,7 +26,7 @@ extern const char kama_batch_doc[] =
 namespace {
 
 const char* const batch_names[] = {"data", "period_range", "kernel", "periods", "fast", "slow",
-                                   "compat", "threads", nullptr};
+                                   "compat", "threads", "unstable_period", nullptr};
 arg_parser batch_args{"kama_batch()", batch_names, 3, 1};
 
 bool invalid_range(const char* detail) {
@@ -235,7 +235,7 @@ Py_ssize_t most_valid_period(std::size_t n, std::size_t first, compat_t compat) 
 }  // namespace
 
 PyObject* py_kama_batch(PyObject*, PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames) {
-    PyObject* a[8];
+    PyObject* a[9];
     if (!batch_args.parse(args, nargs, kwnames, a)) return nullptr;
     PyObject* range = a[1];
     PyObject* list = a[3] == Py_None ? nullptr : a[3];
@@ -252,7 +252,8 @@ PyObject* py_kama_batch(PyObject*, PyObject* const* args, Py_ssize_t nargs, PyOb
     params_t prm;
     std::size_t threads;
     if (!parse_smoothing("kama_batch", a[4], a[5], &prm) ||
-        !parse_compat("kama_batch", a[6], &prm.compat) || !parse_threads("kama_batch", a[7], &threads))
+        !parse_compat("kama_batch", a[6], &prm.compat) || !parse_threads("kama_batch", a[7], &threads) ||
+        !parse_unstable("kama_batch", a[8], &prm.unstable))
         return nullptr;
     prm.threads = 1;  // threads go across rows
     py_ptr xobj(reinterpret_cast<PyObject*>(as_f64_vector(a[0], "kama_batch")));
@@ -297,7 +298,9 @@ PyObject* py_kama_batch(PyObject*, PyObject* const* args, Py_ssize_t nargs, PyOb
                 labels[k] = static_cast<std::uint64_t>(periods.at(k));
                 params_t row = prm;
                 row.period = static_cast<std::size_t>(labels[k]);
-                return kernel(x, n, first, row, values + k * n) == status_t::ok;
+                if (kernel(x, n, first, row, values + k * n) != status_t::ok) return false;
+                mute_unstable(values + k * n, n, first, row);
+                return true;
             });
         }
     }

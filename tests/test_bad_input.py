@@ -92,6 +92,12 @@ for fn, call in ENTRY.items():
         (b"talib", TypeError, "compat must be a str, not bytes"),
     ]:
         case(f"{fn}-compat={compat!r}", lambda call=call, c=compat: call(compat=c), exc, text)
+    for value, exc, text in [(-1, ValueError, "Invalid unstable_period: unstable_period = -1"),
+                             (2**64, ValueError, "unstable_period = 18446744073709551616"),
+                             (1.5, TypeError, "unstable_period must be an integer, not float"),
+                             ("3", TypeError, "unstable_period must be an integer, not str"),
+                             (None, TypeError, "unstable_period must be an integer")]:
+        case(f"{fn}-unstable_period={value!r}", lambda call=call, v=value: call(unstable_period=v), exc, text)
     case(f"{fn}-unexpected-keyword", lambda call=call: call(bogus=1), TypeError, "unexpected keyword argument 'bogus'")
 
 # ---- kernels -------------------------------------------------------------------------------------
@@ -237,13 +243,13 @@ case("stream.update-two-args", lambda: kama.KamaStream(3).update(1.0, 2.0), Type
 case("stream.update-no-arg", lambda: kama.KamaStream(3).update(), TypeError, "takes exactly one argument")
 case("stream.update_many-no-arg", lambda: kama.KamaStream(3).update_many(), TypeError, "takes exactly one argument")
 case("stream-two-positional", lambda: kama.KamaStream(3, 2), TypeError, "at most 1 positional argument (2 given)")
-case("stream-too-many-keywords", lambda: kama.KamaStream(period=3, fast=2, slow=3, compat="talib", x=1), TypeError,
+case("stream-too-many-keywords", lambda: kama.KamaStream(period=3, fast=2, slow=3, compat="talib", unstable_period=1, x=1), TypeError,
      "too many keyword arguments")
 case("stream.reset-arg", lambda: kama.KamaStream(3).reset(1), TypeError, "takes no arguments")
 case("stream.period-set", lambda: setattr(kama.KamaStream(3), "period", 5), AttributeError, "")
 case("stream-state-too-large", lambda: kama.KamaStream(2**59), MemoryError, "Unable to allocate 8.00 EiB for the state of period")
 SETSTATE = [
-    (None, "not an 11-tuple"), ((), "not an 11-tuple"), (STATE[:-1], "not an 11-tuple"), (list(STATE), "not an 11-tuple"),
+    (None, "not a 13-tuple"), ((), "not a 13-tuple"), (STATE[:-1], "not a 13-tuple"), (list(STATE), "not a 13-tuple"),
     ((0,) + STATE[1:], "Invalid fast"), ((1.5,) + STATE[1:], "fast must be an integer"),
     (STATE[:1] + (2**64,) + STATE[2:], "Invalid slow"), (STATE[:2] + ("x",) + STATE[3:], "Invalid compat"),
     (STATE[:2] + (None,) + STATE[3:], "compat must be a str"), (STATE[:3] + (-1,) + STATE[4:], "a counter out of range"),
@@ -254,6 +260,8 @@ SETSTATE = [
     (STATE[:6] + (5,) + STATE[7:], "bytes of 16 * period"), (STATE[:7] + (1,) + STATE[8:], "must be floats"),
     (STATE[:9] + ("y",) + STATE[10:], "must be floats"), (STATE[:10] + (b"",), "bytes of 16 * period"),
     (STATE[:10] + (bytearray(64),), "bytes of 16 * period"),
+    (STATE[:11] + (-1,) + STATE[12:], "Invalid unstable_period"), (STATE[:12] + (6,), "a counter out of range"),
+    (STATE[:12] + (-1,), "a counter out of range"), (STATE[:12] + ("0",), "a counter must be an integer"),
 ]
 for k, (state, text) in enumerate(SETSTATE):
     case(f"stream.__setstate__-{k}-{text[:20]}", lambda s=state: kama.KamaStream(4).__setstate__(s), ValueError,

@@ -78,3 +78,62 @@ def test_real_data(btc_close, kernel):
     for period in (10, 30):
         assert_matches_peer(kama.kama(btc_close, period, kernel=kernel, compat="talib"), talib.KAMA(btc_close, period),
                             btc_close, period, "talib")
+
+
+@pytest.mark.parametrize("period, unstable", [(10, 5), (30, 1), (1, 3), (2, 0), (30, 2000)])  # 2000: TA-Lib's limit
+def test_unstable_period_as_talib(kernel, period, unstable):
+    """TA-Lib's set_unstable_period('KAMA', N): the first N outputs become NaN, the later ones are
+    unchanged (SPEC §1); here a keyword, in every entry point."""
+    x = np.r_[np.full(3, np.nan), walk(1.0, seed=5, n=N)]
+    talib.set_unstable_period("KAMA", unstable)
+    try:
+        theirs = talib.KAMA(x, period)
+    finally:
+        talib.set_unstable_period("KAMA", 0)
+    ours = kama.kama(x, period, kernel=kernel, compat="talib", unstable_period=unstable)
+    assert_matches_peer(ours, theirs, x, period, "talib")
+    plain = kama.kama(x, period, kernel=kernel, compat="talib")
+    muted = np.isnan(ours) & ~np.isnan(plain)
+    assert muted.sum() == min(unstable, int((~np.isnan(plain)).sum()))
+    np.testing.assert_array_equal(ours[~muted], plain[~muted])  # the later values are unchanged
+
+
+@pytest.mark.parametrize("compat", ["vectorta", "talib"])
+def test_unstable_period_in_every_entry_point(compat):
+    x = np.r_[np.nan, walk(1.0, seed=6, n=300)]
+    for period, unstable in [(5, 0), (5, 7), (1, 2), (30, 270), (30, 271), (30, 10**6)]:
+        if compat == "vectorta" and period == 1:
+            continue
+        want = kama.kama(x, period, kernel="scalar", compat=compat, unstable_period=unstable)
+        first = 1 + (0 if compat == "talib" and period == 1 else period)
+        assert np.isnan(want[: first + unstable]).all() and not np.isnan(want[first + unstable:]).any()
+        s = kama.KamaStream(period, compat=compat, unstable_period=unstable)
+        assert s.unstable_period == unstable
+        got = [s.update(v) for v in x]
+        np.testing.assert_array_equal(np.array([np.nan if v is None else v for v in got]), want)
+        assert s.ready == bool(np.isfinite(want).any())
+        t = kama.KamaStream(period, compat=compat, unstable_period=unstable)
+        np.testing.assert_array_equal(t.update_many(x), want)  # bit for bit the scalar kernel
+        res = kama.kama_batch(x, periods=[period, period], compat=compat, unstable_period=unstable)
+        np.testing.assert_array_equal(res["values"][1], kama.kama(x, period, compat=compat,
+                                                                  unstable_period=unstable, threads=1))
+        panel = kama.kama(np.vstack([x, x]), period, compat=compat, unstable_period=unstable)
+        np.testing.assert_array_equal(panel[1], kama.kama(x, period, compat=compat, unstable_period=unstable))
+
+
+def test_stream_pickles_the_unstable_period_and_reads_old_states():
+    import pickle
+
+    x = walk(1.0, seed=7, n=200)
+    s = kama.KamaStream(8, compat="talib", unstable_period=5)
+    s.update_many(x[:12])  # 4 outputs muted so far
+    t = pickle.loads(pickle.dumps(s))
+    assert t.unstable_period == 5 and not t.ready
+    np.testing.assert_array_equal(t.update_many(x[12:]), s.update_many(x[12:]))
+    old = kama.KamaStream(8, compat="talib")
+    old.update_many(x[:50])
+    state = old.__reduce__()[2]
+    restored = kama.KamaStream(3)
+    restored.__setstate__(state[:11])  # kama 0.1.0's 11-tuple: no unstable period
+    assert restored.unstable_period == 0 and restored.ready
+    np.testing.assert_array_equal(restored.update_many(x[50:]), old.update_many(x[50:]))

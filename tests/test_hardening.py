@@ -181,7 +181,7 @@ def test_reduce_reads_options_and_state_together():
     try:
         for _ in range(3000):
             _, args, state = target.__reduce__()
-            assert args[0] == state[6] and len(state[-1]) == 16 * args[0]
+            assert args[0] == state[6] and len(state[10]) == 16 * args[0]
             assert (state[6], state[0], state[1], state[2]) in [k[1] for k in known[:2]] + [(3, 2, 30, "vectorta")]
     finally:
         stop.set()

@@ -20,10 +20,11 @@ def scalar_or_nan(x, period, compat, **kw):
 
 
 @settings(deadline=None)
-@given(x=price_series(max_size=150), period=periods, fast=st.integers(1, 6), slow=st.integers(1, 50))
-def test_update_equals_scalar_kernel_bit_for_bit(compat, x, period, fast, slow):
-    want = scalar_or_nan(x, period, compat, fast=fast, slow=slow)
-    s = kama.KamaStream(period, fast=fast, slow=slow, compat=compat)
+@given(x=price_series(max_size=150), period=periods, fast=st.integers(1, 6), slow=st.integers(1, 50),
+       unstable=st.integers(0, 40))
+def test_update_equals_scalar_kernel_bit_for_bit(compat, x, period, fast, slow, unstable):
+    want = scalar_or_nan(x, period, compat, fast=fast, slow=slow, unstable_period=unstable)
+    s = kama.KamaStream(period, fast=fast, slow=slow, compat=compat, unstable_period=unstable)
     got = []
     for v in x:
         peeked = s.peek(v)
@@ -33,7 +34,7 @@ def test_update_equals_scalar_kernel_bit_for_bit(compat, x, period, fast, slow):
         got.append(np.nan if out is None else out)
     if want is not None:
         np.testing.assert_array_equal(np.array(got), want)
-    many = kama.KamaStream(period, fast=fast, slow=slow, compat=compat).update_many(x)
+    many = kama.KamaStream(period, fast=fast, slow=slow, compat=compat, unstable_period=unstable).update_many(x)
     np.testing.assert_array_equal(many, np.array(got, dtype=np.float64))
 
 

@@ -14,7 +14,18 @@ struct params_t {
     double ssc;            // slow smoothing constant, 2 / (slow + 1)
     compat_t compat;
     std::size_t threads = 1;  // 0: as many as pay (kernels that cannot split ignore it)
+    std::size_t unstable = 0;  // outputs muted to NaN from the first on (TA-Lib's unstable period)
 };
+
+// Index of the first output of a series whose first non-NaN value is at `first`: first + period,
+// or `first` itself in TA-Lib's copy for period 1.
+inline std::size_t first_output(std::size_t first, const params_t& prm) noexcept {
+    return prm.compat == compat_t::talib && prm.period == 1 ? first : first + prm.period;
+}
+
+// Sets the first prm.unstable outputs of y[0..n) to NaN (SPEC §1, unstable_period); the later
+// ones are unchanged. A kernel's result is final before this runs.
+void mute_unstable(double* y, std::size_t n, std::size_t first, const params_t& prm) noexcept;
 
 enum class status_t : int { ok = 0, no_memory = 1 };
 
@@ -46,6 +57,7 @@ struct stream_t {
     double* ring;      // last `period` prices; ring[pos] is x[i - period]
     double* blocks;    // `period` slots: suffix sums of the last full block / raw moves of this one
     std::size_t seen;  // values consumed since the first non-NaN, saturating at period + 1
+    std::size_t muted; // outputs so far, counted up to prm.unstable + 1 (given once past unstable)
     std::size_t pos;   // ring position of the oldest price
     std::size_t r;     // offset of the next output inside its block of `period` moves
     double prefix;     // sum of the moves of the current block so far
@@ -59,7 +71,8 @@ void stream_free(stream_t& s) noexcept;
 void stream_reset(stream_t& s) noexcept;
 bool stream_copy(stream_t& dst, const stream_t& src) noexcept;  // dst uninitialised
 inline bool stream_ready(const stream_t& s) noexcept {
-    return s.seen > s.prm.period || (s.prm.compat == compat_t::talib && s.prm.period == 1 && s.seen > 0);
+    const bool outputs = s.seen > s.prm.period || (s.prm.compat == compat_t::talib && s.prm.period == 1 && s.seen > 0);
+    return outputs && s.muted > s.prm.unstable;
 }
 
 // Consumes `value`; returns true and sets *out once an output exists (false in warm-up).

@@ -94,6 +94,12 @@ status_t run_scalar(const double* x, std::size_t n, std::size_t first, const par
 
 }  // namespace
 
+void mute_unstable(double* y, std::size_t n, std::size_t first, const params_t& prm) noexcept {
+    const std::size_t from = first_output(first, prm);
+    if (from >= n || prm.unstable == 0) return;
+    fill_nan(y + from, prm.unstable < n - from ? prm.unstable : n - from);
+}
+
 std::size_t first_valid(const double* x, std::size_t n) noexcept {
     std::size_t i = 0;
     while (i < n && std::isnan(x[i])) ++i;
@@ -133,7 +139,7 @@ void stream_free(stream_t& s) noexcept {
 }
 
 void stream_reset(stream_t& s) noexcept {
-    s.seen = s.pos = s.r = 0;
+    s.seen = s.pos = s.r = s.muted = 0;
     s.prefix = 0.0;
     s.last = s.y = nan_v;
     if (s.ring) std::memset(s.ring, 0, 2 * s.prm.period * sizeof(double));
@@ -143,6 +149,7 @@ bool stream_copy(stream_t& dst, const stream_t& src) noexcept {
     if (!stream_init(dst, src.prm)) return false;
     std::memcpy(dst.ring, src.ring, 2 * src.prm.period * sizeof(double));
     dst.seen = src.seen;
+    dst.muted = src.muted;
     dst.pos = src.pos;
     dst.r = src.r;
     dst.prefix = src.prefix;
@@ -208,6 +215,15 @@ inline bool copies_input(const stream_t& s) noexcept {
 
 }  // namespace
 
+namespace {
+// Counts an output (up to prm.unstable + 1) and says whether it is given: the first
+// prm.unstable ones are not.
+inline bool unmuted(stream_t& s) noexcept {
+    if (s.muted <= s.prm.unstable) ++s.muted;
+    return s.muted > s.prm.unstable;
+}
+}  // namespace
+
 bool stream_update(stream_t& s, double value, double* out) noexcept {
     const std::size_t p = s.prm.period;
     if (s.seen == 0 && std::isnan(value)) return false;  // leading NaNs are skipped
@@ -215,7 +231,7 @@ bool stream_update(stream_t& s, double value, double* out) noexcept {
         s.seen = 1;
         s.y = s.last = value;
         *out = value;
-        return true;
+        return unmuted(s);
     }
     if (s.seen < p) {  // warm-up: the first block of moves and the ring fill up
         if (s.seen > 0) s.blocks[s.seen - 1] = std::fabs(value - s.last);
@@ -225,18 +241,18 @@ bool stream_update(stream_t& s, double value, double* out) noexcept {
         return false;
     }
     *out = stream_output<true>(s, value);
-    return true;
+    return unmuted(s);
 }
 
 bool stream_peek(const stream_t& s, double value, double* out) noexcept {
     if (s.seen == 0 && std::isnan(value)) return false;
     if (copies_input(s)) {
         *out = value;
-        return true;
+        return s.muted >= s.prm.unstable;  // this would be output number muted + 1
     }
     if (s.seen < s.prm.period) return false;
     *out = stream_output<false>(s, value);
-    return true;
+    return s.muted >= s.prm.unstable;
 }
 
 void stream_update_many(stream_t& s, const double* values, std::size_t n, double* out) noexcept {

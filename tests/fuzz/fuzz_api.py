@@ -51,6 +51,7 @@ COMPATS = ["vectorta", "talib", "tulipy", "", "\ud800", None, 3]
 KERNELS = [None, "auto", "scalar", "avx2", "avx512", "neon", "scalar_batch", "avx2_batch",
            "avx512_batch", "x", "\ud800", "avx2\0", 1]
 THREADS = [None, 1, 2, 3, 0, -1, 2**64, 1.0]
+UNSTABLE = [0, 1, 5, 100, 10**9, -1, 2**63 - 1, 1.5]
 
 
 def series(r, n=None):
@@ -136,7 +137,8 @@ def fuzz_kama(r):
     kw = {}
     if r.int(2):
         kw["kernel"] = r.pick(KERNELS)
-    for name, pool in (("fast", SMOOTH), ("slow", SMOOTH), ("compat", COMPATS), ("threads", THREADS)):
+    for name, pool in (("fast", SMOOTH), ("slow", SMOOTH), ("compat", COMPATS), ("threads", THREADS),
+                       ("unstable_period", UNSTABLE)):
         if r.int(3) == 0:
             kw[name] = r.pick(pool)
     if two_d:
@@ -180,7 +182,7 @@ def fuzz_batch(r):
 
 def fuzz_stream(r):
     opts = {}
-    for name, pool in (("fast", SMOOTH), ("slow", SMOOTH), ("compat", COMPATS)):
+    for name, pool in (("fast", SMOOTH), ("slow", SMOOTH), ("compat", COMPATS), ("unstable_period", UNSTABLE)):
         if r.int(3) == 0:
             opts[name] = r.pick(pool)
     period = r.pick(PERIODS[:12])
@@ -219,7 +221,8 @@ def fuzz_stream(r):
             s.value, s.ready, s.period, s.fast, s.slow, s.compat, repr(s)
     if fed and known:
         try:
-            want = kama.kama(fed, s.period, kernel="scalar", fast=s.fast, slow=s.slow, compat=s.compat)
+            want = kama.kama(fed, s.period, kernel="scalar", fast=s.fast, slow=s.slow, compat=s.compat,
+                             unstable_period=s.unstable_period)
         except ValueError as exc:  # the stream takes any bars; kama() refuses too few of them
             if not any(m in str(exc) for m in ("Not enough valid data", "All values are NaN", "Invalid period")):
                 raise ReferenceFailed(f"kama() of the stream's bars raised: {exc}") from exc

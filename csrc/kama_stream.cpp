@@ -357,6 +357,7 @@ PyObject* stream_setstate_py(PyObject* obj, PyObject* state) {
         if (!as_ssize(item(12), "a counter", &muted, &inexact)) return malformed_state("counters");
         if (inexact || muted < 0 || static_cast<std::size_t>(muted) > f.prm.unstable + 1)
             return malformed_state("a counter out of range");
+        if ((muted > 0) != gave) return malformed_state("the output count contradicts the values seen");
     }
     f.muted = static_cast<std::size_t>(muted);
     std::memcpy(f.ring, PyBytes_AsString(buffers), 2 * p * sizeof(double));

@@ -31,13 +31,14 @@ class BadFloat:
         raise RuntimeError("boom from __float__")
 
 
-def stream_state():
-    s = kama.KamaStream(4)
-    s.update_many(X[:30])
+def stream_state(n=30, **options):
+    s = kama.KamaStream(4, **options)
+    s.update_many(X[:n])
     return s.__reduce__()[2]
 
 
 STATE = stream_state()
+FRESH = stream_state(0, unstable_period=2)  # no value seen yet
 
 # (id, call, exception type, message substring)
 CASES = []
@@ -262,6 +263,8 @@ SETSTATE = [
     (STATE[:10] + (bytearray(64),), "bytes of 16 * period"),
     (STATE[:11] + (-1,) + STATE[12:], "Invalid unstable_period"), (STATE[:12] + (6,), "a counter out of range"),
     (STATE[:12] + (-1,), "a counter out of range"), (STATE[:12] + ("0",), "a counter must be an integer"),
+    (STATE[:12] + (0,), "the output count contradicts the values seen"),  # outputs given, none counted
+    (FRESH[:12] + (3,), "the output count contradicts the values seen"),  # counted, none given
 ]
 for k, (state, text) in enumerate(SETSTATE):
     case(f"stream.__setstate__-{k}-{text[:20]}", lambda s=state: kama.KamaStream(4).__setstate__(s), ValueError,

@@ -1,6 +1,17 @@
 """Comparison helpers shared by the test files."""
+import gc
+
 import numpy as np
 from reference import kama_exact
+
+import kama
+
+
+def live_buffers():
+    """Result buffers alive, counted after a garbage collection: an earlier test's reference
+    cycle (an exception's traceback, say) may still hold one, and free it mid-test."""
+    gc.collect()
+    return kama._kama._live_buffers()
 
 
 def valid_for(x, period, compat):

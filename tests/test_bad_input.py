@@ -277,10 +277,10 @@ def test_table_is_large():
 
 @pytest.mark.parametrize("call, exc, text", CASES)
 def test_bad_input(call, exc, text):
-    before = kama._kama._live_buffers()
+    before = kama._kama._live_buffers()  # raw: a collection mid-call can only lower it
     with pytest.raises(Exception) as info:
         call()
     assert info.type is exc, f"raised {info.type.__name__}: {info.value}, expected {exc.__name__}"
     for part in (text,) if isinstance(text, str) else text:
         assert part in str(info.value), f"message {str(info.value)!r} lacks {part!r}"
-    assert kama._kama._live_buffers() == before, "a refused call left a result buffer behind"
+    assert kama._kama._live_buffers() <= before, "a refused call left a result buffer behind"

@@ -2,6 +2,8 @@
 import numpy as np
 import pytest
 
+from helpers import live_buffers
+
 import kama
 
 X = 100 + np.cumsum(np.random.default_rng(21).standard_normal(500))
@@ -96,12 +98,12 @@ def test_errors(args, kwargs, exc, message):
 
 
 def test_huge_sweep_is_memory_error_at_once():
-    before = kama._kama._live_buffers()
+    before = live_buffers()
     for period_range, rows in [((1, 2**62, 1), 2**62), ((1, 2**40, 1), 2**40), ((2**62, 1, 1), 2**62),
                                ((1, 2**63 - 1, 1), 2**63 - 1)]:
         with pytest.raises(MemoryError, match=rf"Unable to allocate .* shape \({rows}, {len(X)}\) and data type float64"):
             kama.kama_batch(X, period_range, compat="talib")
-    assert kama._kama._live_buffers() == before
+    assert live_buffers() == before
 
 
 def test_sweeps_are_validated_before_they_are_sized():

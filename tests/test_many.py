@@ -3,6 +3,8 @@ series equals its own 1-D call (threads=1) bit for bit, whatever the layout or t
 import numpy as np
 import pytest
 
+from helpers import live_buffers
+
 import kama
 
 
@@ -105,14 +107,14 @@ def test_out_untouched_on_error():
 
 def test_results_own_aligned_memory_2d():
     x = panel(3, 1000, seed=7)
-    before = kama._kama._live_buffers()
+    before = live_buffers()
     r = kama.kama(x, 10)
     c = kama.kama(x.T, 10, axis=0)
-    assert kama._kama._live_buffers() == before + 2
+    assert live_buffers() == before + 2
     assert r.ctypes.data % 64 == 0 and type(r.base).__name__ == "PyCapsule"
     assert c.base is not None and type(c.base.base).__name__ == "PyCapsule"  # a transposed view
     del r, c
-    assert kama._kama._live_buffers() == before
+    assert live_buffers() == before
 
 
 # ---- kama_batch with threads ------------------------------------------------------------------

@@ -12,27 +12,29 @@ import numpy as np
 import pytest
 from conftest import ALL_KERNELS
 
+from helpers import live_buffers
+
 import kama
 
 X = 100 + np.cumsum(np.random.default_rng(31).standard_normal(1000))
 
 
 def test_results_own_aligned_cpp_memory():
-    before = kama._kama._live_buffers()
+    before = live_buffers()
     y = kama.kama(X, 10)
     b = kama.kama_batch(X, (3, 9, 3))
     s = kama.KamaStream(10).update_many(X)
     arrays = [y, b["values"], b["periods"], s]
-    assert kama._kama._live_buffers() == before + 4
+    assert live_buffers() == before + 4
     for a in arrays:
         assert a.ctypes.data % 64 == 0
         assert type(a.base).__name__ == "PyCapsule"
         assert a.flags.c_contiguous and a.flags.writeable and not a.flags.owndata
     view = y[5:]
     del y, b, s, arrays, a
-    assert kama._kama._live_buffers() == before + 1  # the view keeps its buffer alive
+    assert live_buffers() == before + 1  # the view keeps its buffer alive
     del view
-    assert kama._kama._live_buffers() == before
+    assert live_buffers() == before
 
 
 def test_refcounts_unchanged_after_many_calls():
@@ -40,7 +42,7 @@ def test_refcounts_unchanged_after_many_calls():
     out = np.empty_like(x)
     stream = kama.KamaStream(5)
     counts = [sys.getrefcount(o) for o in (x, out, stream)]
-    before = kama._kama._live_buffers()
+    before = live_buffers()
     for _ in range(2000):
         kama.kama(x, 10)
         kama.kama(x, 10, out=out)
@@ -53,7 +55,7 @@ def test_refcounts_unchanged_after_many_calls():
         with pytest.raises(TypeError):
             kama.kama(x, out=x.astype(np.float32))
     assert [sys.getrefcount(o) for o in (x, out, stream)] == counts
-    assert kama._kama._live_buffers() == before
+    assert live_buffers() == before
 
 
 def test_no_memory_growth():

@@ -146,6 +146,15 @@ bool parse_unstable(const char* fname, PyObject* obj, std::size_t* unstable) {
     return false;
 }
 
+const char* compat_name(compat_t c) {
+    switch (c) {
+        case compat_t::talib: return "talib";
+        case compat_t::tulipy: return "tulipy";
+        case compat_t::pandas_ta: return "pandas_ta";
+        default: return "vectorta";
+    }
+}
+
 bool parse_compat(const char* fname, PyObject* obj, compat_t* compat) {
     *compat = compat_t::vectorta;
     if (!obj) return true;
@@ -154,12 +163,15 @@ bool parse_compat(const char* fname, PyObject* obj, compat_t* compat) {
         PyErr_Format(PyExc_TypeError, "%s: compat must be a str, not %V", fname, tn.get(), "?");
         return false;
     }
-    if (PyUnicode_CompareWithASCIIString(obj, "vectorta") == 0) return true;
-    if (PyUnicode_CompareWithASCIIString(obj, "talib") == 0) {
-        *compat = compat_t::talib;
-        return true;
+    static const compat_t modes[] = {compat_t::vectorta, compat_t::talib, compat_t::tulipy, compat_t::pandas_ta};
+    for (const compat_t c : modes) {
+        if (PyUnicode_CompareWithASCIIString(obj, compat_name(c)) == 0) {
+            *compat = c;
+            return true;
+        }
     }
-    PyErr_Format(PyExc_ValueError, "%s: Invalid compat: %R (expected 'vectorta' or 'talib')", fname, obj);
+    PyErr_Format(PyExc_ValueError,
+                 "%s: Invalid compat: %R (expected 'vectorta', 'talib', 'tulipy' or 'pandas_ta')", fname, obj);
     return false;
 }
 

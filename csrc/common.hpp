@@ -97,6 +97,7 @@ bool parse_period(PyObject* obj, period_arg* period);
 bool parse_smoothing(const char* fname, PyObject* fast, PyObject* slow, params_t* prm,
                      Py_ssize_t* fast_out = nullptr, Py_ssize_t* slow_out = nullptr);
 bool parse_compat(const char* fname, PyObject* obj, compat_t* compat);
+const char* compat_name(compat_t c);  // the name parse_compat takes
 // unstable_period: an integer >= 0 (default 0).
 bool parse_unstable(const char* fname, PyObject* obj, std::size_t* unstable);
 // kernel=None/"auto" -> default; names checked against this build and CPU.
@@ -119,7 +120,7 @@ enum class data_error : int { none = 0, empty, all_nan, invalid_period, not_enou
 data_error check_series(std::size_t n, std::size_t first, const period_arg& period, compat_t compat) noexcept;
 // no_memory is raised by the raise_*_no_memory functions below, which know what was asked for.
 void raise_data_error(data_error e, const char* fname, std::size_t n, std::size_t first,
-                      const period_arg& period);
+                      const period_arg& period, compat_t compat);
 
 // ---- memory errors, in NumPy's words ---------------------------------------------------------
 // "<fname>: Unable to allocate 7.63 MiB for an array with shape (1000000,) and data type float64"

@@ -14,16 +14,17 @@ data_error check_series(std::size_t n, std::size_t first, const period_arg& peri
         if (first >= n) return data_error::all_nan;
     }
     if (period.value < 1 || !period.exact()) return data_error::invalid_period;
-    if (compat == compat_t::vectorta) {
+    if (compat != compat_t::talib) {
         const auto p = static_cast<std::size_t>(period.value);
         if (p > n) return data_error::invalid_period;
-        if (n - first < p + 1) return data_error::not_enough;
+        // period + 1 valid values for VectorTA's first output; period for a mode's seed.
+        if (n - first < (compat == compat_t::vectorta ? p + 1 : p)) return data_error::not_enough;
     }
     return data_error::none;
 }
 
 void raise_data_error(data_error e, const char* fname, std::size_t n, std::size_t first,
-                      const period_arg& period) {
+                      const period_arg& period, compat_t compat) {
     switch (e) {
         case data_error::none:
         case data_error::no_memory:
@@ -43,7 +44,8 @@ void raise_data_error(data_error e, const char* fname, std::size_t n, std::size_
         }
         case data_error::not_enough:
             PyErr_Format(PyExc_ValueError, "%s: Not enough valid data: needed = %zu, valid = %zu",
-                         fname, static_cast<std::size_t>(period.value) + 1, n - first);
+                         fname, static_cast<std::size_t>(period.value) + (compat == compat_t::vectorta ? 1 : 0),
+                         n - first);
             break;
     }
 }

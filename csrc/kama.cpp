@@ -16,13 +16,16 @@ extern const char kama_doc[] =
     "a copy). period: the efficiency-ratio window. kernel: None/'auto', 'scalar', 'avx2',\n"
     "'avx512' (or the VectorTA aliases '*_batch'); KAMA_KERNEL sets the default.\n"
     "fast, slow: the smoothing constants' periods, 2/(fast+1) and 2/(slow+1).\n"
-    "compat: 'vectorta' (seed with the price itself) or 'talib' (TA-Lib's TA_KAMA).\n"
+    "compat: 'vectorta' (VectorTA: seed with the price itself), 'talib' (TA-Lib's TA_KAMA),\n"
+    "'tulipy' (Tulip Indicators: TA-Lib's values with the seed in front) or 'pandas_ta'\n"
+    "(pandas-ta: seeded with the mean of the first `period` prices).\n"
     "unstable_period: also NaN for the first N outputs, as TA-Lib's set_unstable_period.\n"
     "out: a writable float64 array of the same shape to fill and return.\n"
     "threads: None uses every core when the work is large enough to pay; 1 stays on the calling\n"
     "thread. A long series split over threads agrees to rounding with threads=1; many series\n"
     "are shared out whole, so each equals its own 1-D call with threads=1 bit for bit.\n\n"
-    "Returns a float64 array; NaN during the warm-up of `period` bars after the leading NaNs.\n\n"
+    "Returns a float64 array; NaN during the warm-up of `period` bars after the leading NaNs\n"
+    "(period - 1 bars in the tulipy and pandas_ta modes, which output their seed).\n\n"
     ">>> import kama\n"
     ">>> kama.kama([1.0, 2.0, 3.0, 2.0, 4.0], period=2).round(6).tolist()\n"
     "[nan, nan, 3.0, 2.995838, 3.066479]\n";
@@ -140,11 +143,11 @@ PyObject* compute(const double* x, std::size_t rows, std::size_t n, int nd, int 
         } else if (missing == short_of::scratch) {
             raise_scratch_no_memory("kama", period.value);
         } else if (nd == 1) {
-            raise_data_error(err, "kama", n, bad_first, period);
+            raise_data_error(err, "kama", n, bad_first, period, prm.compat);
         } else {
             char where[64];
             std::snprintf(where, sizeof(where), "kama (series %zu)", bad);
-            raise_data_error(err, where, n, bad_first, period);
+            raise_data_error(err, where, n, bad_first, period, prm.compat);
         }
         return nullptr;
     }

@@ -229,6 +229,7 @@ bool rows_from_list(PyObject* list, period_rows* rows) {
 // (SPEC §5; the caller has ruled out empty and all-NaN input).
 Py_ssize_t most_valid_period(std::size_t n, std::size_t first, compat_t compat) {
     if (compat == compat_t::vectorta) return static_cast<Py_ssize_t>(n - first - 1);  // n - first >= p + 1
+    if (compat != compat_t::talib) return static_cast<Py_ssize_t>(n - first);  // the seed: n - first >= p
     return PY_SSIZE_T_MAX;
 }
 
@@ -281,7 +282,7 @@ PyObject* py_kama_batch(PyObject*, PyObject* const* args, Py_ssize_t nargs, PyOb
         }
     }
     if (err != data_error::none) {
-        raise_data_error(err, "kama_batch", n, first, bad);
+        raise_data_error(err, "kama_batch", n, first, bad, prm.compat);
         return nullptr;
     }
     double* values = nullptr;

@@ -90,7 +90,6 @@ const char stream_doc[] =
     ">>> [s.update(v) for v in (1.0, 2.0, 3.0)]\n"
     "[None, None, 3.0]\n";
 
-const char* compat_name(compat_t c) { return c == compat_t::talib ? "talib" : "vectorta"; }
 
 PyObject* to_output(bool ready, double value) {
     if (!ready) Py_RETURN_NONE;
@@ -349,8 +348,7 @@ PyObject* stream_setstate_py(PyObject* obj, PyObject* state) {
         return malformed_state("options");
     stream_t& f = o.unit.state;
     // kama 0.1.0's states have no unstable period: a stream that gave outputs counts one.
-    const bool gave = static_cast<std::size_t>(counters[0]) > p ||
-                      (f.prm.compat == compat_t::talib && p == 1 && counters[0] > 0);
+    const bool gave = stream_has_output(f.prm, static_cast<std::size_t>(counters[0]));
     Py_ssize_t muted = size == 11 && gave ? 1 : 0;
     if (size == 13) {
         py_ptr inexact;
@@ -433,7 +431,7 @@ PyGetSetDef stream_getset[] = {
     {"period", get_period, nullptr, "The efficiency-ratio window.", nullptr},
     {"fast", get_fast, nullptr, "The fast smoothing period.", nullptr},
     {"slow", get_slow, nullptr, "The slow smoothing period.", nullptr},
-    {"compat", get_compat, nullptr, "'vectorta' or 'talib'.", nullptr},
+    {"compat", get_compat, nullptr, "'vectorta', 'talib', 'tulipy' or 'pandas_ta'.", nullptr},
     {"unstable_period", get_unstable, nullptr, "Outputs muted to None from the first on.", nullptr},
     {nullptr, nullptr, nullptr, nullptr, nullptr},
 };

@@ -14,7 +14,8 @@ True
 >>> np.array_equal(stream.update_many(prices), y, equal_nan=True)  # bit for bit
 True
 
-compat="talib" gives TA-Lib's TA_KAMA; fast= and slow= set the smoothing constants.
+compat="talib" gives TA-Lib's TA_KAMA, "tulipy" Tulip Indicators' kama, "pandas_ta" pandas-ta's;
+fast= and slow= set the smoothing constants.
 """
 try:
     from ._kama import KamaStream, kama, kama_batch, kernels

@@ -6,7 +6,7 @@ import numpy.typing as npt
 
 __version__: str
 
-Compat = Literal["vectorta", "talib"]
+Compat = Literal["vectorta", "talib", "tulipy", "pandas_ta"]
 Kernel = Literal["auto", "scalar", "avx2", "avx512", "scalar_batch", "avx2_batch", "avx512_batch"]
 
 class BatchResult(TypedDict):

@@ -24,7 +24,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--period", type=int, default=30, help="efficiency-ratio window (default: 30)")
     p.add_argument("--fast", type=int, default=2, help="fast smoothing period (default: 2)")
     p.add_argument("--slow", type=int, default=30, help="slow smoothing period (default: 30)")
-    p.add_argument("--compat", choices=("vectorta", "talib"), default="vectorta")
+    p.add_argument("--compat", choices=("vectorta", "talib", "tulipy", "pandas_ta"), default="vectorta")
     p.add_argument("--kernel", default=None, help=f"one of {kama.kernels()} (default: the best)")
     p.add_argument("--out", type=Path, help="write the input columns plus the KAMA column here")
     p.add_argument("--plot", type=Path, help="draw price and KAMA into this PNG (needs matplotlib)")

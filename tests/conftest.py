@@ -45,7 +45,10 @@ def simd(request):
     return _usable(request)
 
 
-@pytest.fixture(params=["vectorta", "talib"], scope="session")
+COMPATS = ("vectorta", "talib", "tulipy", "pandas_ta")
+
+
+@pytest.fixture(params=COMPATS, scope="session")
 def compat(request):
     return request.param
 

@@ -24,10 +24,9 @@ def valid_for(x, period, compat):
         return True
     if n == 0 or not finite.any():
         return False
-    if compat == "vectorta":
-        first = int(np.argmax(finite))
-        return period <= n and n - first >= period + 1
-    return True
+    first = int(np.argmax(finite))
+    # VectorTA's first output needs period + 1 valid values; the tulipy and pandas_ta seeds period.
+    return period <= n and n - first >= period + (compat == "vectorta")
 
 
 def assert_close(got, want, x, rel=1e-12):

@@ -1,4 +1,6 @@
-"""Pure-Python references for KAMA, written from ../shared/SPEC.md §1 and nothing else.
+"""Pure-Python references for KAMA, written from ../shared/SPEC.md §1 and nothing else, for
+every mode: vectorta, talib, tulipy (talib's values with the seed x[f+p-1] in front) and
+pandas_ta (the seed is the mean of the first p prices; ER = 1/p on a flat window).
 
 - `kama_ref`: float arithmetic, the volatility summed afresh for every bar (no running sum),
   so it carries no rounding history; handles NaN the way the contract says.
@@ -21,6 +23,13 @@ def _first_valid(x):
     return len(x)
 
 
+def _mean(xs):
+    """The correctly rounded mean (an infinite or NaN term gives what a plain sum gives)."""
+    if all(math.isfinite(v) for v in xs):
+        return math.fsum(xs) / len(xs)
+    return sum(xs) / len(xs)
+
+
 def kama_ref(x, period, fast=2, slow=30, compat="vectorta"):
     x = [float(v) for v in x]
     n, p = len(x), period
@@ -32,9 +41,11 @@ def kama_ref(x, period, fast=2, slow=30, compat="vectorta"):
     if compat == "talib" and p == 1:
         y[f:] = x[f:]
         return y
+    if compat in ("tulipy", "pandas_ta") and f + p <= n:  # these modes output their seed
+        y[f + p - 1] = x[f + p - 1] if compat == "tulipy" else _mean(x[f:f + p])
     if f + p >= n:
         return y
-    prev = x[f + p - 1]
+    prev = x[f + p - 1] if compat != "pandas_ta" else y[f + p - 1]
     for i in range(f + p, n):
         s = sum(abs(x[j] - x[j - 1]) for j in range(i - p + 1, i + 1))
         r = x[i] - x[i - p]
@@ -43,7 +54,9 @@ def kama_ref(x, period, fast=2, slow=30, compat="vectorta"):
                 y[i] = prev = x[i]
                 continue
             er = 0.0 if s == 0 else abs(r) / s
-        else:
+        elif compat == "pandas_ta":
+            er = 1.0 / p if s == 0 else abs(r) / s
+        else:  # talib, tulipy
             er = 1.0 if s <= r else abs(r / s)
         c = (er * (fsc - ssc) + ssc) ** 2
         prev = prev + c * (x[i] - prev)
@@ -75,6 +88,11 @@ def kama_exact(x, period, fast=2, slow=30, compat="vectorta"):
         if compat == "talib" and p == 1:
             y[f:] = x[f:]
             return y
+        prev = d[f + p - 1] if f + p <= n else None
+        if compat == "pandas_ta" and prev is not None:  # the mean of the first p prices
+            prev = sum(d[f:f + p]) / p
+        if compat in ("tulipy", "pandas_ta") and prev is not None:  # these modes output their seed
+            y[f + p - 1] = float(prev)
         if f + p >= n:
             return y
         # S and R in exact integers: a running sum of decimals rounds at 80 digits, and on data
@@ -82,7 +100,6 @@ def kama_exact(x, period, fast=2, slow=30, compat="vectorta"):
         # flips TA-Lib's S <= R test.
         q = [0] * f + _exact_ints(x[f:])
         s = sum(abs(q[j] - q[j - 1]) for j in range(f + 1, f + p + 1))
-        prev = d[f + p - 1]
         for i in range(f + p, n):
             if i > f + p:
                 s += abs(q[i] - q[i - 1]) - abs(q[i - p] - q[i - p - 1])
@@ -93,7 +110,9 @@ def kama_exact(x, period, fast=2, slow=30, compat="vectorta"):
                     y[i] = float(prev)
                     continue
                 er = Decimal(0) if s == 0 else Decimal(abs(r)) / Decimal(s)
-            else:
+            elif compat == "pandas_ta":
+                er = Decimal(1) / p if s == 0 else Decimal(abs(r)) / Decimal(s)
+            else:  # talib, tulipy
                 er = Decimal(1) if s <= r else Decimal(abs(r)) / Decimal(s)
             c = (er * (fsc - ssc) + ssc) ** 2
             prev = prev + c * (d[i] - prev)

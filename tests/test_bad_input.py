@@ -86,7 +86,7 @@ for fn, call in ENTRY.items():
     for compat, exc, text in [
         ("TALIB", ValueError, "Invalid compat: 'TALIB'"),
         ("", ValueError, "Invalid compat"),
-        ("ta-lib", ValueError, "expected 'vectorta' or 'talib'"),
+        ("ta-lib", ValueError, "expected 'vectorta', 'talib', 'tulipy' or 'pandas_ta'"),
         ("\ud800", ValueError, "Invalid compat"),
         (None, TypeError, "compat must be a str, not NoneType"),
         (1, TypeError, "compat must be a str, not int"),

@@ -25,10 +25,13 @@ struct vec_avx2 {
     static reg abs(reg v) { return _mm256_andnot_pd(_mm256_set1_pd(-0.0), v); }
 
     template <compat_t C>
-    static reg efficiency(reg change, reg volatility) {
+    static reg efficiency(reg change, reg volatility, reg flat_er) {
         if constexpr (C == compat_t::vectorta) {  // S == 0 -> 0, else |R| / S
             const reg flat = _mm256_cmp_pd(volatility, zero(), _CMP_EQ_OQ);
             return _mm256_blendv_pd(_mm256_div_pd(abs(change), volatility), zero(), flat);
+        } else if constexpr (C == compat_t::pandas_ta) {  // S == 0 -> 1 / p, else |R| / S
+            const reg flat = _mm256_cmp_pd(volatility, zero(), _CMP_EQ_OQ);
+            return _mm256_blendv_pd(_mm256_div_pd(abs(change), volatility), flat_er, flat);
         } else {  // S <= R -> 1, else |R / S|
             const reg one_if = _mm256_cmp_pd(volatility, change, _CMP_LE_OQ);
             return _mm256_blendv_pd(abs(_mm256_div_pd(change, volatility)), set1(1.0), one_if);
@@ -54,8 +57,13 @@ struct vec_avx2 {
 
 status_t kama_f64_avx2(const double* x, std::size_t n, std::size_t first, const params_t& prm,
                        double* y) {
-    const status_t st = prm.compat == compat_t::talib ? run_simd<vec_avx2, compat_t::talib>(x, n, first, prm, y)
-                                                      : run_simd<vec_avx2, compat_t::vectorta>(x, n, first, prm, y);
+    status_t st;
+    switch (prm.compat) {  // the efficiency-ratio rule; tulipy's is TA-Lib's (kama_math.hpp's er_rule)
+        case compat_t::talib:
+        case compat_t::tulipy: st = run_simd<vec_avx2, compat_t::talib>(x, n, first, prm, y); break;
+        case compat_t::pandas_ta: st = run_simd<vec_avx2, compat_t::pandas_ta>(x, n, first, prm, y); break;
+        default: st = run_simd<vec_avx2, compat_t::vectorta>(x, n, first, prm, y); break;
+    }
     _mm256_zeroupper();  // back to baseline code: leave no dirty upper state (see simd_kama.hpp)
     return st;
 }

@@ -28,10 +28,13 @@ struct vec_avx512 {
     static reg abs(reg v) { return _mm512_abs_pd(v); }
 
     template <compat_t C>
-    static reg efficiency(reg change, reg volatility) {
+    static reg efficiency(reg change, reg volatility, reg flat_er) {
         if constexpr (C == compat_t::vectorta) {  // S == 0 -> 0, else |R| / S (NaN S divides)
             const __mmask8 divide = _mm512_cmp_pd_mask(volatility, zero(), _CMP_NEQ_UQ);
             return _mm512_maskz_div_pd(divide, abs(change), volatility);
+        } else if constexpr (C == compat_t::pandas_ta) {  // S == 0 -> 1 / p, else |R| / S
+            const __mmask8 divide = _mm512_cmp_pd_mask(volatility, zero(), _CMP_NEQ_UQ);
+            return _mm512_mask_div_pd(flat_er, divide, abs(change), volatility);
         } else {  // S <= R -> 1, else |R / S|
             const __mmask8 one_if = _mm512_cmp_pd_mask(volatility, change, _CMP_LE_OQ);
             return _mm512_mask_blend_pd(one_if, abs(_mm512_div_pd(change, volatility)), set1(1.0));
@@ -71,8 +74,13 @@ struct vec_avx512 {
 
 status_t kama_f64_avx512(const double* x, std::size_t n, std::size_t first, const params_t& prm,
                        double* y) {
-    const status_t st = prm.compat == compat_t::talib ? run_simd<vec_avx512, compat_t::talib>(x, n, first, prm, y)
-                                                      : run_simd<vec_avx512, compat_t::vectorta>(x, n, first, prm, y);
+    status_t st;
+    switch (prm.compat) {  // the efficiency-ratio rule; tulipy's is TA-Lib's (kama_math.hpp's er_rule)
+        case compat_t::talib:
+        case compat_t::tulipy: st = run_simd<vec_avx512, compat_t::talib>(x, n, first, prm, y); break;
+        case compat_t::pandas_ta: st = run_simd<vec_avx512, compat_t::pandas_ta>(x, n, first, prm, y); break;
+        default: st = run_simd<vec_avx512, compat_t::vectorta>(x, n, first, prm, y); break;
+    }
     _mm256_zeroupper();  // back to baseline code: leave no dirty upper state (see simd_kama.hpp)
     return st;
 }

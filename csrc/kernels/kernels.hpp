@@ -6,7 +6,14 @@
 
 namespace kama {
 
-enum class compat_t : int { vectorta = 0, talib = 1 };
+// The modes of SPEC §1. vectorta and talib differ in the efficiency ratio of a flat window and
+// in the seed; tulipy is TA-Lib's arithmetic with the seed emitted; pandas_ta seeds with a mean.
+enum class compat_t : int { vectorta = 0, talib = 1, tulipy = 2, pandas_ta = 3 };
+
+// Whether the mode outputs its seed, one bar before the first recurrence step (SPEC §1).
+namespace {
+constexpr bool emits_seed(compat_t c) noexcept { return c == compat_t::tulipy || c == compat_t::pandas_ta; }
+}  // namespace
 
 struct params_t {
     std::size_t period;    // >= 1
@@ -17,11 +24,33 @@ struct params_t {
     std::size_t unstable = 0;  // outputs muted to NaN from the first on (TA-Lib's unstable period)
 };
 
-// Index of the first output of a series whose first non-NaN value is at `first`: first + period,
-// or `first` itself in TA-Lib's copy for period 1.
-inline std::size_t first_output(std::size_t first, const params_t& prm) noexcept {
-    return prm.compat == compat_t::talib && prm.period == 1 ? first : first + prm.period;
+// The small helpers below have internal linkage: each file gets its own copy, so a copy compiled
+// under an AVX target (avx2.cpp, avx512.cpp) can never be the one baseline code calls.
+namespace {
+
+// TA-Lib returns its input unchanged for period 1.
+inline bool copies_input(const params_t& prm) noexcept {
+    return prm.compat == compat_t::talib && prm.period == 1;
 }
+
+// Index of the first output of a series whose first non-NaN value is at `first`: first + period,
+// the seed at first + period - 1 in the modes that emit it, `first` in TA-Lib's copy.
+inline std::size_t first_output(std::size_t first, const params_t& prm) noexcept {
+    if (copies_input(prm)) return first;
+    return emits_seed(prm.compat) ? first + prm.period - 1 : first + prm.period;
+}
+
+// Values a series needs from its first valid one to give an output (SPEC §5): `period + 1`,
+// `period` in the modes that emit the seed, 1 in TA-Lib's copy.
+inline std::size_t values_for_output(const params_t& prm) noexcept {
+    return first_output(0, prm) + 1;
+}
+
+}  // namespace
+
+// The value before the first recurrence step, from the `period` prices x[first..first+period)
+// (TA-Lib's and Tulip's last price of them; pandas-ta's mean). Not for the vectorta mode.
+double seed_value(const double* x, std::size_t first, const params_t& prm) noexcept;
 
 // Sets the first prm.unstable outputs of y[0..n) to NaN (SPEC §1, unstable_period); the later
 // ones are unchanged. A kernel's result is final before this runs.
@@ -70,10 +99,15 @@ bool stream_init(stream_t& s, const params_t& prm) noexcept;
 void stream_free(stream_t& s) noexcept;
 void stream_reset(stream_t& s) noexcept;
 bool stream_copy(stream_t& dst, const stream_t& src) noexcept;  // dst uninitialised
-inline bool stream_ready(const stream_t& s) noexcept {
-    const bool outputs = s.seen > s.prm.period || (s.prm.compat == compat_t::talib && s.prm.period == 1 && s.seen > 0);
-    return outputs && s.muted > s.prm.unstable;
+namespace {
+// Whether a stream that has taken `seen` values (saturating at period + 1) has given an output.
+inline bool stream_has_output(const params_t& prm, std::size_t seen) noexcept {
+    return seen >= values_for_output(prm);
 }
+inline bool stream_ready(const stream_t& s) noexcept {
+    return stream_has_output(s.prm, s.seen) && s.muted > s.prm.unstable;
+}
+}  // namespace
 
 // Consumes `value`; returns true and sets *out once an output exists (false in warm-up).
 bool stream_update(stream_t& s, double value, double* out) noexcept;

@@ -30,21 +30,21 @@ inline void suffix_sums(double* blocks, std::size_t p) noexcept {
     for (std::size_t o = p - 1; o-- > 0;) blocks[o] = blocks[o] + blocks[o + 1];
 }
 
-// `scratch`: 2 * period doubles, or nullptr to allocate them here.
+// `scratch`: 2 * period doubles, or nullptr to allocate them here. C is the mode's er_rule.
 template <compat_t C>
 status_t run_scalar(const double* x, std::size_t n, std::size_t first, const params_t& prm,
                     double* y, double* scratch) noexcept {
     const std::size_t p = prm.period;
-    if constexpr (C == compat_t::talib) {
-        if (p == 1) {  // TA-Lib returns the input unchanged for period 1
-            fill_nan(y, first);
-            std::memcpy(y + first, x + first, (n - first) * sizeof(double));
-            return status_t::ok;
-        }
+    if (copies_input(prm)) {
+        fill_nan(y, first);
+        std::memcpy(y + first, x + first, (n - first) * sizeof(double));
+        return status_t::ok;
     }
-    const std::size_t start = first + p;  // index of the first output
+    const std::size_t start = first + p;  // index of the first recurrence step
+    const bool seeded = emits_seed(prm.compat);
     if (start >= n) {
         fill_nan(y, n);
+        if (seeded && start == n) y[n - 1] = seed_value(x, first, prm);
         return status_t::ok;
     }
     // Suffix sums of the block in use and of the next one.
@@ -58,11 +58,16 @@ status_t run_scalar(const double* x, std::size_t n, std::size_t first, const par
     for (std::size_t o = 0; o < p; ++o) suffix[o] = std::fabs(x[first + o + 1] - x[first + o]);
     suffix_sums(suffix, p);
 
-    // TA-Lib seeds with the price before the first output; VectorTA outputs the price itself.
-    double yv = x[start - 1];
-    if (C == compat_t::vectorta) {
+    // VectorTA outputs the price itself at `start`; the other modes start the recurrence there
+    // from a seed one bar earlier, which tulipy and pandas_ta also output.
+    const bool vectorta = prm.compat == compat_t::vectorta;
+    double yv;
+    if (vectorta) {
         yv = x[start];
         y[start] = yv;
+    } else {
+        yv = seed_value(x, first, prm);
+        if (seeded) y[start - 1] = yv;
     }
     // Output i has the window of moves i-p+1..i: the suffix of its block from offset r, plus
     // the first r moves of the next block (the running prefix). The next block's own suffix
@@ -82,7 +87,7 @@ status_t run_scalar(const double* x, std::size_t n, std::size_t first, const par
             }
             if (C == compat_t::vectorta && k == start) continue;  // the seed
             const double volatility = suffix[r] + prefix;
-            const double c = smoothing(efficiency<C>(x[k] - x[k - p], volatility), diff, ssc);
+            const double c = smoothing(efficiency<C>(x[k] - x[k - p], volatility, p), diff, ssc);
             yv = advance(yv, c, x[k]);
             y[k] = yv;
         }
@@ -90,6 +95,31 @@ status_t run_scalar(const double* x, std::size_t n, std::size_t first, const par
     }
     std::free(owned);
     return status_t::ok;
+}
+
+template <class... Args>
+status_t run_scalar_for(const params_t& prm, Args... args) noexcept {
+    switch (er_rule(prm.compat)) {
+        case compat_t::talib: return run_scalar<compat_t::talib>(args...);
+        case compat_t::pandas_ta: return run_scalar<compat_t::pandas_ta>(args...);
+        default: return run_scalar<compat_t::vectorta>(args...);
+    }
+}
+
+// The mean of v[0..k) and `last`, summed in that order with Neumaier's compensation, so that it
+// stays within SPEC §2's bound for any period (a plain sum errs by up to k ulps of the largest).
+double mean_of(const double* v, std::size_t k, double last) noexcept {
+    double sum = 0.0, comp = 0.0;
+    auto add = [&](double a) {
+        const double t = sum + a;
+        comp += std::fabs(sum) >= std::fabs(a) ? (sum - t) + a : (a - t) + sum;
+        sum = t;
+    };
+    for (std::size_t j = 0; j < k; ++j) add(v[j]);
+    add(last);
+    const double count = static_cast<double>(k + 1);
+    if (!std::isfinite(sum)) return sum / count;  // comp would hold inf - inf
+    return (sum + comp) / count;
 }
 
 }  // namespace
@@ -106,19 +136,20 @@ std::size_t first_valid(const double* x, std::size_t n) noexcept {
     return i;
 }
 
+double seed_value(const double* x, std::size_t first, const params_t& prm) noexcept {
+    const std::size_t p = prm.period;
+    if (prm.compat != compat_t::pandas_ta) return x[first + p - 1];
+    return mean_of(x + first, p - 1, x[first + p - 1]);
+}
+
 status_t kama_f64_scalar(const double* x, std::size_t n, std::size_t first, const params_t& prm,
                          double* y) {
-    return prm.compat == compat_t::talib ? run_scalar<compat_t::talib>(x, n, first, prm, y, nullptr)
-                                         : run_scalar<compat_t::vectorta>(x, n, first, prm, y, nullptr);
+    return run_scalar_for(prm, x, n, first, prm, y, static_cast<double*>(nullptr));
 }
 
 void kama_f64_scalar_into(const double* x, std::size_t n, std::size_t first, const params_t& prm,
                           double* y, double* scratch) noexcept {
-    if (prm.compat == compat_t::talib) {
-        run_scalar<compat_t::talib>(x, n, first, prm, y, scratch);
-    } else {
-        run_scalar<compat_t::vectorta>(x, n, first, prm, y, scratch);
-    }
+    run_scalar_for(prm, x, n, first, prm, y, scratch);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -191,11 +222,15 @@ inline double stream_output(std::conditional_t<commit, stream_t&, const stream_t
     if (s.seen == p && s.prm.compat == compat_t::vectorta) {
         yv = value;  // the seed
     } else {
-        double prev = s.seen == p ? s.last : s.y;
+        // TA-Lib's seed is the last warm-up price; the modes that emit their seed keep it in y.
+        double prev = s.seen == p && s.prm.compat == compat_t::talib ? s.last : s.y;
         double change = value - s.ring[s.pos];
-        double er = s.prm.compat == compat_t::talib
-                        ? efficiency<compat_t::talib>(change, volatility)
-                        : efficiency<compat_t::vectorta>(change, volatility);
+        double er;
+        switch (er_rule(s.prm.compat)) {
+            case compat_t::talib: er = efficiency<compat_t::talib>(change, volatility, p); break;
+            case compat_t::pandas_ta: er = efficiency<compat_t::pandas_ta>(change, volatility, p); break;
+            default: er = efficiency<compat_t::vectorta>(change, volatility, p); break;
+        }
         yv = advance(prev, smoothing(er, s.prm.fsc - s.prm.ssc, s.prm.ssc), value);
     }
     if constexpr (commit) {
@@ -209,25 +244,24 @@ inline double stream_output(std::conditional_t<commit, stream_t&, const stream_t
     return yv;
 }
 
-inline bool copies_input(const stream_t& s) noexcept {
-    return s.prm.compat == compat_t::talib && s.prm.period == 1;
-}
-
-}  // namespace
-
-namespace {
 // Counts an output (up to prm.unstable + 1) and says whether it is given: the first
 // prm.unstable ones are not.
 inline bool unmuted(stream_t& s) noexcept {
     if (s.muted <= s.prm.unstable) ++s.muted;
     return s.muted > s.prm.unstable;
 }
+
+// The seed of a mode that emits it, when `value` is the last of the `period` warm-up prices:
+// ring[0..period-1) holds the ones before it, in order, as x[first..] does for seed_value.
+inline double stream_seed(const stream_t& s, double value) noexcept {
+    return s.prm.compat == compat_t::pandas_ta ? mean_of(s.ring, s.prm.period - 1, value) : value;
+}
 }  // namespace
 
 bool stream_update(stream_t& s, double value, double* out) noexcept {
     const std::size_t p = s.prm.period;
     if (s.seen == 0 && std::isnan(value)) return false;  // leading NaNs are skipped
-    if (copies_input(s)) {
+    if (copies_input(s.prm)) {
         s.seen = 1;
         s.y = s.last = value;
         *out = value;
@@ -235,6 +269,13 @@ bool stream_update(stream_t& s, double value, double* out) noexcept {
     }
     if (s.seen < p) {  // warm-up: the first block of moves and the ring fill up
         if (s.seen > 0) s.blocks[s.seen - 1] = std::fabs(value - s.last);
+        if (s.seen + 1 == p && emits_seed(s.prm.compat)) {
+            s.y = *out = stream_seed(s, value);
+            s.ring[s.seen] = value;
+            s.last = value;
+            ++s.seen;
+            return unmuted(s);
+        }
         s.ring[s.seen] = value;
         s.last = value;
         ++s.seen;
@@ -246,9 +287,13 @@ bool stream_update(stream_t& s, double value, double* out) noexcept {
 
 bool stream_peek(const stream_t& s, double value, double* out) noexcept {
     if (s.seen == 0 && std::isnan(value)) return false;
-    if (copies_input(s)) {
+    if (copies_input(s.prm)) {
         *out = value;
         return s.muted >= s.prm.unstable;  // this would be output number muted + 1
+    }
+    if (s.seen + 1 == s.prm.period && emits_seed(s.prm.compat)) {
+        *out = stream_seed(s, value);
+        return s.muted >= s.prm.unstable;
     }
     if (s.seen < s.prm.period) return false;
     *out = stream_output<false>(s, value);

@@ -53,6 +53,7 @@ struct shape_t {
     std::size_t chunk;  // outputs per lane and superblock, a whole number of blocks
     std::size_t ring;   // rows of the transposed-price ring, a power of two
     double fsc, ssc;
+    double flat_er;        // pandas_ta's efficiency ratio of a flat window (kama_math.hpp's)
     std::size_t head_cap;  // rows of head storage: the longest lane this call runs
 };
 
@@ -129,7 +130,7 @@ sb_status superblock(const shape_t& s, buffers_t& b, std::size_t sb, carry_t& ca
     const double* const x = s.x;
     double* const y = s.y;
     const std::size_t n = s.n, p = s.p, mask = s.ring - 1;
-    const reg diff = V::set1(s.fsc - s.ssc), ssc = V::set1(s.ssc);
+    const reg diff = V::set1(s.fsc - s.ssc), ssc = V::set1(s.ssc), flat_er = V::set1(s.flat_er);
     const reg threshold = V::set1(head_threshold);
     double* const rx = b.rx;
     double* const rm = b.rm;
@@ -214,7 +215,7 @@ sb_status superblock(const shape_t& s, buffers_t& b, std::size_t sb, carry_t& ca
                 V::store(next + o * L, tail);
             }
             const reg volatility = V::add(V::load(suffix + r * L), prefix);
-            const reg er = V::template efficiency<C>(V::sub(xv, X(row - p)), volatility);
+            const reg er = V::template efficiency<C>(V::sub(xv, X(row - p)), volatility, flat_er);
             const reg sc = V::fmadd(er, diff, ssc);
             reg c = V::mul(sc, sc);
             if (C == compat_t::vectorta && sb == s.start && t == 0)
@@ -327,6 +328,7 @@ void run_range(void* raw, std::size_t index) {
     _mm256_zeroupper();
 }
 
+// C is the mode's er_rule; the seed follows prm.compat.
 template <class V, compat_t C>
 status_t run_simd(const double* x, std::size_t n, std::size_t first, const params_t& prm, double* y) {
     constexpr std::size_t L = V::L;
@@ -334,14 +336,14 @@ status_t run_simd(const double* x, std::size_t n, std::size_t first, const param
     const std::size_t start = first + p;
     // Short work, TA-Lib's copy for period 1, and periods longer than a chunk (whose ring of
     // transposed rows would outgrow the input) go to the scalar kernel.
-    if ((C == compat_t::talib && p == 1) || start >= n || n - start < 4 * L * p ||
+    if (copies_input(prm) || start >= n || n - start < 4 * L * p ||
         n - start < 4 * L * 64 || p > simd_chunk_target)
         return kama_f64_scalar(x, n, first, prm, y);
 
     const std::size_t chunk = p * ((simd_chunk_target + p - 1) / p);
     // A short series runs shorter lanes: its scratch needs no more rows than those.
     const shape_t s{x, y, n, p, start, chunk, pow2_at_least(2 * p + 3 * L), prm.fsc, prm.ssc,
-                    lane_length(chunk, p, L, n, start)};
+                    1.0 / static_cast<double>(p), lane_length(chunk, p, L, n, start)};
     const std::size_t span = L * s.chunk;  // outputs per superblock
     const std::size_t superblocks = (n - start + span - 1) / span;
     const std::size_t workers = min_size(workers_for(prm.threads, superblocks, n - start), 64);
@@ -360,8 +362,11 @@ status_t run_simd(const double* x, std::size_t n, std::size_t first, const param
         return status_t::ok;
     };
     fill_nan(y, 0, start);
-    // TA-Lib seeds with the price before the first output; VectorTA's seed is made in lane 0.
-    job_ctx_t ctx{&s, ranges, C == compat_t::talib ? x[start - 1] : 0.0};
+    // The other modes start the recurrence from a seed before `start` (which tulipy and
+    // pandas_ta output); VectorTA's seed is made in lane 0.
+    const bool vectorta = prm.compat == compat_t::vectorta;
+    job_ctx_t ctx{&s, ranges, vectorta ? 0.0 : seed_value(x, first, prm)};
+    if (emits_seed(prm.compat)) y[start - 1] = ctx.seed;
     run_tasks(workers, run_range<V, C>, &ctx);
 
     bool infinite = false, slow = false;

@@ -29,10 +29,19 @@ def implementations(compat: str):
             import vector_ta
 
             impls["vector_ta.kama"] = lambda x, p: vector_ta.kama(x, p)
-        else:
+        elif compat == "talib":
             import talib
 
             impls["talib.KAMA"] = lambda x, p: talib.KAMA(x, p)
+        elif compat == "tulipy":
+            import tulipy
+
+            impls["tulipy.kama"] = lambda x, p: np.r_[np.full(p - 1, np.nan), tulipy.kama(x, p)]
+        else:
+            import pandas as pd
+            import pandas_ta  # Python >= 3.12
+
+            impls["pandas_ta.kama"] = lambda x, p: pandas_ta.kama(pd.Series(x), length=p).to_numpy()
     except ImportError:
         pass
     return impls
@@ -74,7 +83,7 @@ def main() -> None:
     print("\n| compat | implementation | after a 1e12 tick: max relative error | "
           "last 500 bars: max error / scale | BTC/USD 4h, period 30: max error / max price |")
     print("|---|---|---:|---:|---:|")
-    for compat in ("vectorta", "talib"):
+    for compat in ("vectorta", "talib", "tulipy", "pandas_ta"):
         real = real_errors(compat) or {}
         for name, (rel, lasting) in spike_errors(compat).items():
             btc = f"{real[name]:.1e}" if name in real else "(data not present)"

@@ -60,8 +60,19 @@ def btc_close():
     return np.loadtxt(DATA, delimiter=",", skiprows=1, usecols=2)
 
 
+PEERS = ("TA-Lib", "vector-ta", "tulipy", "ta", "pandas-ta-classic", "pandas-ta")
+
+
 def pytest_report_header(config):
+    from importlib import metadata
+
+    def version(name):
+        try:
+            return metadata.version(name)
+        except metadata.PackageNotFoundError:
+            return "not installed"
     return [
+        "peers: " + ", ".join(f"{name} {version(name)}" for name in PEERS),
         f"kama {kama.__version__} from {os.path.dirname(kama.__file__)}",
         f"kernels usable here: {kama.kernels()}",
         "cpu features: " + ", ".join(k for k, v in kama._kama.__cpu_features__.items() if v),

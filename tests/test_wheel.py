@@ -43,13 +43,19 @@ def interpreter(version):
     return None
 
 
-def run_suite(wheel, numpy_spec, tmp_path, python=sys.executable):
+def run_suite(wheel, numpy_spec, tmp_path, python=sys.executable, extra=()):
+    """The suite against the installed wheel; `extra` packages go in beside it, and must import
+    (so that the tests that need them run, not skip)."""
     env_dir = tmp_path / "venv"
     subprocess.run([python, "-m", "venv", str(env_dir)], check=True, capture_output=True)
     py = env_dir / "bin" / "python"
-    res = subprocess.run([str(py), "-m", "pip", "install", "--quiet", numpy_spec, "pytest", "hypothesis", str(wheel)],
-                         capture_output=True, text=True)
+    res = subprocess.run([str(py), "-m", "pip", "install", "--quiet", numpy_spec, "pytest", "hypothesis", *extra,
+                          str(wheel)], capture_output=True, text=True)
     assert res.returncode == 0, res.stdout[-2000:] + res.stderr[-2000:]
+    for package in extra:
+        module = package.replace("-", "_")
+        ok = subprocess.run([str(py), "-c", f"import {module}"], capture_output=True, text=True)
+        assert ok.returncode == 0, f"{package} installed but does not import:\n{ok.stderr[-2000:]}"
     version = subprocess.run([str(py), "-c", "import numpy; print(numpy.__version__)"], capture_output=True,
                              text=True, check=True).stdout.strip()
     if "==" in numpy_spec:
@@ -72,8 +78,10 @@ def test_wheel_under_numpy(wheel, numpy_spec, tmp_path):
 
 @pytest.mark.parametrize("version", ["3.10", "3.12", "3.13"])
 def test_one_wheel_for_every_cpython(wheel, version, tmp_path):
-    """The same cp310-abi3 wheel on other CPython versions, with their newest NumPy."""
+    """The same cp310-abi3 wheel on other CPython versions, with their newest NumPy. Under 3.12
+    pandas-ta goes in too (it needs Python >= 3.12): tests/test_compat_peers.py compares
+    compat="pandas_ta" with it there."""
     python = interpreter(version)
     if python is None:
         pytest.skip(f"no CPython {version} on this machine")
-    run_suite(wheel, "numpy>=2", tmp_path, python)
+    run_suite(wheel, "numpy>=2", tmp_path, python, extra=["pandas-ta"] if version == "3.12" else ())

@@ -47,7 +47,7 @@ VALUES = [0.0, -0.0, 1.0, -1.0, 100.0, 1e-8, 3e-8, 1e12, -1e12, 1e300, 5e-324, 2
 PERIODS = [1, 2, 3, 5, 14, 30, 64, 129, 8192, 8193, 0, -1, 2**31, 2**63 - 1, 2**63, 2**64, -(2**70),
            True, np.int8(3), np.uint64(2**64 - 1), 2.0, "3", None]
 SMOOTH = [1, 2, 3, 10, 30, 10**7, 0, -1, 2**64, 1.5, None]
-COMPATS = ["vectorta", "talib", "tulipy", "", "\ud800", None, 3]
+COMPATS = ["vectorta", "talib", "tulipy", "pandas_ta", "tulip", "", "\ud800", None, 3]
 KERNELS = [None, "auto", "scalar", "avx2", "avx512", "neon", "scalar_batch", "avx2_batch",
            "avx512_batch", "x", "\ud800", "avx2\0", 1]
 THREADS = [None, 1, 2, 3, 0, -1, 2**64, 1.0]

@@ -64,24 +64,24 @@ def run_suite(wheel, numpy_spec, tmp_path, python=sys.executable, extra=()):
     # is the installed one (checked below).
     res = subprocess.run([str(env_dir / "bin" / "pytest"), str(ROOT / "tests"), "-q", "-x",
                           "-p", "no:cacheprovider", "-m", "not slow"],
-                         cwd=tmp_path, capture_output=True, text=True)
+                         cwd=tmp_path, capture_output=True, text=True, env=dict(os.environ, KAMA_HYPOTHESIS="quick"))
     assert res.returncode == 0, f"numpy {version}:\n" + res.stdout[-4000:] + res.stderr[-2000:]
     where = subprocess.run([str(py), "-c", "import kama; print(kama._kama.__file__)"], cwd=tmp_path,
                            capture_output=True, text=True, check=True).stdout.strip()
     assert where.startswith(str(env_dir)) and where.endswith("_kama.abi3.so"), where
 
 
-@pytest.mark.parametrize("numpy_spec", ["numpy==1.23.5", "numpy==1.26.4", "numpy>=2"])
-def test_wheel_under_numpy(wheel, numpy_spec, tmp_path):
-    run_suite(wheel, numpy_spec, tmp_path)
+# Each NumPy the wheel supports and each CPython it serves, once: the oldest NumPy under the
+# oldest Python, and so on. Under 3.12 pandas-ta goes in too (it needs Python >= 3.12), so that
+# tests/test_compat_peers.py compares compat="pandas_ta" with it there.
+ENVIRONMENTS = [("3.10", "numpy==1.23.5", ()), ("3.11", "numpy==1.26.4", ()), ("3.12", "numpy>=2", ("pandas-ta",)),
+                ("3.13", "numpy>=2", ())]
 
 
-@pytest.mark.parametrize("version", ["3.10", "3.12", "3.13"])
-def test_one_wheel_for_every_cpython(wheel, version, tmp_path):
-    """The same cp310-abi3 wheel on other CPython versions, with their newest NumPy. Under 3.12
-    pandas-ta goes in too (it needs Python >= 3.12): tests/test_compat_peers.py compares
-    compat="pandas_ta" with it there."""
+@pytest.mark.parametrize("version, numpy_spec, extra", ENVIRONMENTS, ids=[f"{v}-{n}" for v, n, _ in ENVIRONMENTS])
+def test_one_wheel_for_every_cpython_and_numpy(wheel, version, numpy_spec, extra, tmp_path):
+    """The same cp310-abi3 wheel under other CPython versions and NumPy releases."""
     python = interpreter(version)
     if python is None:
         pytest.skip(f"no CPython {version} on this machine")
-    run_suite(wheel, "numpy>=2", tmp_path, python, extra=["pandas-ta"] if version == "3.12" else ())
+    run_suite(wheel, numpy_spec, tmp_path, python, extra)

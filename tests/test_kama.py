@@ -145,6 +145,18 @@ def test_scalar_is_deterministic_and_equals_reference_on_constant():
         np.testing.assert_array_equal(y[warm:], 3.25)
 
 
+def test_pandas_ta_seed_near_the_largest_double(kernel):
+    """The mean seed of p prices whose sum passes DBL_MAX is still the mean (SPEC §2: any scale
+    of normal doubles); the stream takes the same path."""
+    x = 1e308 * (1.5 + 0.01 * np.cumsum(np.random.default_rng(0).standard_normal(3000)))
+    for period in (2, 20):
+        y = kama.kama(x, period, kernel=kernel, compat="pandas_ta")
+        assert_close(y, kama_exact(x, period, compat="pandas_ta"), x)
+        stream = kama.KamaStream(period, compat="pandas_ta").update_many(x)
+        np.testing.assert_array_equal(stream, kama.kama(x, period, kernel="scalar", compat="pandas_ta"))
+    np.testing.assert_array_equal(kama.kama(np.full(40, 1.2e307), 20, kernel=kernel, compat="pandas_ta")[19:], 1.2e307)
+
+
 # ---- NaN handling ------------------------------------------------------------------------------
 
 

@@ -62,10 +62,13 @@ def run_suite(wheel, numpy_spec, tmp_path, python=sys.executable, extra=()):
         assert version == numpy_spec.split("==")[1]
     # The venv's pytest (not `python -m`), from a folder outside the source tree, so that kama
     # is the installed one (checked below).
-    res = subprocess.run([str(env_dir / "bin" / "pytest"), str(ROOT / "tests"), "-q", "-x",
+    res = subprocess.run([str(env_dir / "bin" / "pytest"), str(ROOT / "tests"), "-q", "-x", "-rs",
                           "-p", "no:cacheprovider", "-m", "not slow"],
                          cwd=tmp_path, capture_output=True, text=True, env=dict(os.environ, KAMA_HYPOTHESIS="quick"))
     assert res.returncode == 0, f"numpy {version}:\n" + res.stdout[-4000:] + res.stderr[-2000:]
+    skips = [line for line in res.stdout.splitlines() if line.startswith("SKIPPED")]
+    for package in extra:  # the tests it was installed for ran
+        assert not [line for line in skips if package in line], "\n".join(skips)
     where = subprocess.run([str(py), "-c", "import kama; print(kama._kama.__file__)"], cwd=tmp_path,
                            capture_output=True, text=True, check=True).stdout.strip()
     assert where.startswith(str(env_dir)) and where.endswith("_kama.abi3.so"), where

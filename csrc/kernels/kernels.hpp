@@ -24,8 +24,10 @@ struct params_t {
     std::size_t unstable = 0;  // outputs muted to NaN from the first on (TA-Lib's unstable period)
 };
 
-// The small helpers below have internal linkage: each file gets its own copy, so a copy compiled
-// under an AVX target (avx2.cpp, avx512.cpp) can never be the one baseline code calls.
+// The small helpers below have internal linkage: each file gets its own copy. avx2.cpp and
+// avx512.cpp include this header before their target pragma, so their copies are baseline code
+// too; internal linkage keeps any copy compiled under an AVX target (should that order change)
+// from being the one that baseline code calls.
 namespace {
 
 // TA-Lib returns its input unchanged for period 1.

@@ -108,9 +108,11 @@ status_t run_scalar_for(const params_t& prm, Args... args) noexcept {
 
 // The mean of v[0..k) and `last`, summed in that order with Neumaier's compensation, so that it
 // stays within SPEC §2's bound for any period (a plain sum errs by up to k ulps of the largest).
-double mean_of(const double* v, std::size_t k, double last) noexcept {
+// `scale` (a power of two, so exact) keeps a sum of prices near DBL_MAX from overflowing.
+double compensated_mean(const double* v, std::size_t k, double last, double scale) noexcept {
     double sum = 0.0, comp = 0.0;
     auto add = [&](double a) {
+        a *= scale;
         const double t = sum + a;
         comp += std::fabs(sum) >= std::fabs(a) ? (sum - t) + a : (a - t) + sum;
         sum = t;
@@ -119,7 +121,17 @@ double mean_of(const double* v, std::size_t k, double last) noexcept {
     add(last);
     const double count = static_cast<double>(k + 1);
     if (!std::isfinite(sum)) return sum / count;  // comp would hold inf - inf
-    return (sum + comp) / count;
+    return (sum + comp) / count / scale;
+}
+
+double mean_of(const double* v, std::size_t k, double last) noexcept {
+    const double mean = compensated_mean(v, k, last, 1.0);
+    if (std::isfinite(mean)) return mean;
+    // An infinite sum of finite prices (p * price past DBL_MAX): again at 2^-64, which every
+    // count fits under. An infinite or NaN price gives what a plain sum gives.
+    bool finite = std::isfinite(last);
+    for (std::size_t j = 0; j < k && finite; ++j) finite = std::isfinite(v[j]);
+    return finite ? compensated_mean(v, k, last, 0x1p-64) : mean;
 }
 
 }  // namespace

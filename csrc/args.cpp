@@ -146,6 +146,23 @@ bool parse_unstable(const char* fname, PyObject* obj, std::size_t* unstable) {
     return false;
 }
 
+bool parse_nan_policy(const char* fname, PyObject* obj, bool* skip) {
+    *skip = false;
+    if (!obj) return true;
+    if (!PyUnicode_Check(obj)) {
+        py_ptr tn(type_name(obj));
+        PyErr_Format(PyExc_TypeError, "%s: nan_policy must be a str, not %V", fname, tn.get(), "?");
+        return false;
+    }
+    if (PyUnicode_CompareWithASCIIString(obj, "propagate") == 0) return true;
+    if (PyUnicode_CompareWithASCIIString(obj, "skip") == 0) {
+        *skip = true;
+        return true;
+    }
+    PyErr_Format(PyExc_ValueError, "%s: Invalid nan_policy: %R (expected 'propagate' or 'skip')", fname, obj);
+    return false;
+}
+
 const char* compat_name(compat_t c) {
     switch (c) {
         case compat_t::talib: return "talib";

@@ -1,10 +1,52 @@
 // Conversion of the data argument to the float64 arrays the kernels read.
+#include <cmath>
+
 #include "common.hpp"
 
 namespace kama {
 
+namespace {
+
+// Whether obj is a numpy.ma.MaskedArray. An ndarray subclass only; numpy.ma is looked up among
+// the modules already imported (an object of its class cannot exist before it is).
+bool is_masked(PyObject* obj) {
+    if (!PyArray_Check(obj) || PyArray_CheckExact(obj)) return false;
+    PyObject* ma = PyDict_GetItemString(PyImport_GetModuleDict(), "numpy.ma");  // borrowed
+    if (!ma) return false;
+    py_ptr cls(PyObject_GetAttrString(ma, "MaskedArray"));
+    if (!cls) {
+        PyErr_Clear();
+        return false;
+    }
+    const int is = PyObject_IsInstance(obj, cls.get());
+    if (is < 0) PyErr_Clear();
+    return is == 1;
+}
+
+// A masked array's values as float64 with NaN where masked (SPEC §3: missing values); nullptr
+// with TypeError when they are not numbers.
+PyObject* fill_masked(PyObject* data, const char* fname) {
+    py_ptr f64(PyObject_CallMethod(data, "astype", "s", "float64"));
+    if (!f64) {
+        if (!PyErr_ExceptionMatches(PyExc_ValueError) && !PyErr_ExceptionMatches(PyExc_TypeError)) return nullptr;
+        PyErr_Clear();
+        PyErr_Format(PyExc_TypeError, "%s: data must be real numbers; a masked array's values could not be "
+                     "converted to float", fname);
+        return nullptr;
+    }
+    return PyObject_CallMethod(f64.get(), "filled", "d", std::nan(""));
+}
+
+}  // namespace
+
 PyArrayObject* as_f64_series(PyObject* data, const char* fname, Py_ssize_t* axis, bool* two_d) {
     *two_d = false;
+    py_ptr filled;
+    if (is_masked(data)) {
+        filled.reset(fill_masked(data, fname));
+        if (!filled) return nullptr;
+        data = filled.get();
+    }
     if (PyArray_Check(data) && (*axis == -1 || *axis == 0)) {
         auto* a = reinterpret_cast<PyArrayObject*>(data);
         if (PyArray_NDIM(a) == 1 && PyArray_TYPE(a) == NPY_DOUBLE && PyArray_ISCARRAY_RO(a) &&

@@ -63,6 +63,13 @@ Py_ssize_t live_buffers() noexcept;  // buffers allocated and not yet freed (for
 // when this call fails). Returns nullptr with an exception set on failure.
 PyObject* wrap_buffer(void* data, int nd, const npy_intp* dims, int typenum = NPY_DOUBLE);
 
+// ---- pandas and polars (frames.cpp) ----------------------------------------------------------
+// Whether obj is a pandas or polars object (its type's module says so); never for an ndarray.
+bool is_frame(PyObject* obj);
+// kama._frames.<function>([self,] *args, **kwargs) from a FASTCALL argument vector.
+PyObject* call_frames(const char* function, PyObject* self, PyObject* const* args, Py_ssize_t nargs,
+                      PyObject* kwnames);
+
 // ---- arguments -----------------------------------------------------------------------------
 // A METH_FASTCALL | METH_KEYWORDS parser with the keyword names interned once.
 struct arg_parser {
@@ -100,6 +107,7 @@ bool parse_compat(const char* fname, PyObject* obj, compat_t* compat);
 const char* compat_name(compat_t c);  // the name parse_compat takes
 // unstable_period: an integer >= 0 (default 0).
 bool parse_unstable(const char* fname, PyObject* obj, std::size_t* unstable);
+bool parse_nan_policy(const char* fname, PyObject* obj, bool* skip);  // "propagate" or "skip"
 // kernel=None/"auto" -> default; names checked against this build and CPU.
 bool parse_kernel(PyObject* obj, kernel_fn* fn);
 // threads=None -> 0 (as many as pay), else an int >= 1.
@@ -118,6 +126,11 @@ PyArrayObject* as_f64_series(PyObject* data, const char* fname, Py_ssize_t* axis
 // raise_data_error() once the GIL is held again.
 enum class data_error : int { none = 0, empty, all_nan, invalid_period, not_enough, no_memory };
 data_error check_series(std::size_t n, std::size_t first, const period_arg& period, compat_t compat) noexcept;
+// The `first` that check_series and raise_data_error take for a series: its first valid index,
+// or with nan_policy="skip" n - (its number of valid values), so that n - first counts them.
+inline std::size_t valid_start(const double* x, std::size_t n, std::size_t first, const params_t& prm) noexcept {
+    return prm.skip_nan && first < n ? n - count_valid(x + first, n - first) : first;
+}
 // no_memory is raised by the raise_*_no_memory functions below, which know what was asked for.
 void raise_data_error(data_error e, const char* fname, std::size_t n, std::size_t first,
                       const period_arg& period, compat_t compat);

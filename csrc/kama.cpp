@@ -8,7 +8,7 @@
 namespace kama {
 
 extern const char kama_doc[] =
-    "kama(data, period=30, kernel=None, *, fast=2, slow=30, compat='vectorta', unstable_period=0, out=None, axis=-1, threads=None)\n"
+    "kama(data, period=30, kernel=None, *, fast=2, slow=30, compat='vectorta', unstable_period=0, nan_policy='propagate', out=None, axis=-1, threads=None)\n"
     "--\n\n"
     "Kaufman's Adaptive Moving Average of a price series, or of many: a 2-D array holds one\n"
     "series per row (axis=-1) or per column (axis=0), and the result has its shape.\n\n"
@@ -20,6 +20,8 @@ extern const char kama_doc[] =
     "'tulipy' (Tulip Indicators: TA-Lib's values with the seed in front) or 'pandas_ta'\n"
     "(pandas-ta: seeded with the mean of the first `period` prices).\n"
     "unstable_period: also NaN for the first N outputs, as TA-Lib's set_unstable_period.\n"
+    "nan_policy: 'propagate' (a NaN after the first value makes every later one NaN) or 'skip'\n"
+    "(a NaN bar gives NaN and is left out: the other bars get the values of the series without it).\n"
     "out: a writable float64 array of the same shape to fill and return.\n"
     "threads: None uses every core when the work is large enough to pay; 1 stays on the calling\n"
     "thread. A long series split over threads agrees to rounding with threads=1; many series\n"
@@ -33,7 +35,7 @@ extern const char kama_doc[] =
 namespace {
 
 const char* const kama_names[] = {"data", "period", "kernel", "fast", "slow", "compat", "out", "axis",
-                                  "threads", "unstable_period", nullptr};
+                                  "threads", "unstable_period", "nan_policy", nullptr};
 arg_parser kama_args{"kama()", kama_names, 3, 1};
 
 // out= must be a writable float64 ndarray of the data's shape; its dtype and flags are
@@ -106,7 +108,7 @@ PyObject* compute(const double* x, std::size_t rows, std::size_t n, int nd, int 
             missing = short_of::firsts;
         for (std::size_t k = 0; k < rows && err == data_error::none && missing == short_of::nothing; ++k) {
             firsts[k] = first_valid(x + k * n, n);
-            err = check_series(n, firsts[k], period, prm.compat);
+            err = check_series(n, valid_start(x + k * n, n, firsts[k], prm), period, prm.compat);
             bad = k;
         }
         double* y = nullptr;
@@ -116,9 +118,7 @@ PyObject* compute(const double* x, std::size_t rows, std::size_t n, int nd, int 
             if (!y) missing = short_of::result;
         }
         if (y && !run_rows(rows, workers, [&](std::size_t k) {
-                if (kernel(x + k * n, n, firsts[k], prm, y + k * n) != status_t::ok) return false;
-                mute_unstable(y + k * n, n, firsts[k], prm);
-                return true;
+                return run_series(kernel, x + k * n, n, firsts[k], prm, y + k * n) == status_t::ok;
             }))
             missing = short_of::scratch;
         if (y && missing == short_of::nothing && out && !direct) {  // series k is out's row or column k
@@ -131,7 +131,7 @@ PyObject* compute(const double* x, std::size_t rows, std::size_t n, int nd, int 
                                 y + k * n + t, sizeof(double));
         }
     }
-    const std::size_t bad_first = err != data_error::none ? firsts[bad] : 0;
+    const std::size_t bad_first = err != data_error::none ? valid_start(x + bad * n, n, firsts[bad], prm) : 0;
     if (firsts != &first_one) std::free(firsts);
     if (err != data_error::none || missing != short_of::nothing) {
         free_buffer(buffer);
@@ -165,15 +165,17 @@ PyObject* compute(const double* x, std::size_t rows, std::size_t n, int nd, int 
 }  // namespace
 
 PyObject* py_kama(PyObject*, PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames) {
-    PyObject* a[10];
+    PyObject* a[11];
     if (!kama_args.parse(args, nargs, kwnames, a)) return nullptr;
+    if (!PyArray_Check(a[0]) && is_frame(a[0])) return call_frames("kama", nullptr, args, nargs, kwnames);
     period_arg period;
     if (!parse_period(a[1], &period)) return nullptr;
     kernel_fn kernel;
     if (!parse_kernel(a[2], &kernel)) return nullptr;
     params_t prm;
     if (!parse_smoothing("kama", a[3], a[4], &prm) || !parse_compat("kama", a[5], &prm.compat) ||
-        !parse_threads("kama", a[8], &prm.threads) || !parse_unstable("kama", a[9], &prm.unstable))
+        !parse_threads("kama", a[8], &prm.threads) || !parse_unstable("kama", a[9], &prm.unstable) ||
+        !parse_nan_policy("kama", a[10], &prm.skip_nan))
         return nullptr;
     Py_ssize_t axis = -1;
     if (a[7] && !as_ssize(a[7], "axis", &axis)) return nullptr;

@@ -1,5 +1,7 @@
-// kama_batch(): one series, many periods; rows of a (rows, n) array.
+// kama_batch(): one series (or each row of a 2-D array), many periods; rows of a (rows, n) or
+// (series, rows, n) array.
 #include <cstdint>
+#include <cstdio>
 #include <new>
 #include <stdexcept>
 #include <vector>
@@ -10,13 +12,14 @@ namespace kama {
 
 extern const char kama_batch_doc[] =
     "kama_batch(data, period_range=(30, 30, 0), kernel=None, *, periods=None, fast=2, slow=30, "
-    "compat='vectorta', unstable_period=0, threads=None)\n"
+    "compat='vectorta', unstable_period=0, nan_policy='propagate', threads=None)\n"
     "--\n\n"
-    "KAMA of one series for many periods.\n\n"
+    "KAMA of one series (or of each row of a 2-D array) for many periods.\n\n"
     "period_range=(start, end, step), a tuple: step == 0 or start == end gives one row; otherwise\n"
     "rows go from start by step towards end, up to and including it (down when start > end).\n"
     "periods=[...] gives the rows in the order given instead.\n\n"
-    "Returns {'values': float64 array (rows, len(data)), 'periods': uint64 array (rows,)}; row k\n"
+    "Returns {'values': float64 array (rows, n), or (series, rows, n) for 2-D data, 'periods':\n"
+    "uint64 array (rows,)}; row k\n"
     "equals kama(data, periods[k], ..., threads=1) bit for bit. threads: None spreads the rows\n"
     "over every core when the sweep is large enough, 1 stays on the calling thread.\n\n"
     ">>> import kama\n"
@@ -26,7 +29,7 @@ extern const char kama_batch_doc[] =
 namespace {
 
 const char* const batch_names[] = {"data", "period_range", "kernel", "periods", "fast", "slow",
-                                   "compat", "threads", "unstable_period", nullptr};
+                                   "compat", "threads", "unstable_period", "nan_policy", nullptr};
 arg_parser batch_args{"kama_batch()", batch_names, 3, 1};
 
 bool invalid_range(const char* detail) {
@@ -236,8 +239,9 @@ Py_ssize_t most_valid_period(std::size_t n, std::size_t first, compat_t compat) 
 }  // namespace
 
 PyObject* py_kama_batch(PyObject*, PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames) {
-    PyObject* a[9];
+    PyObject* a[10];
     if (!batch_args.parse(args, nargs, kwnames, a)) return nullptr;
+    if (!PyArray_Check(a[0]) && is_frame(a[0])) return call_frames("kama_batch", nullptr, args, nargs, kwnames);
     PyObject* range = a[1];
     PyObject* list = a[3] == Py_None ? nullptr : a[3];
     if (range == Py_None) range = nullptr;
@@ -254,71 +258,94 @@ PyObject* py_kama_batch(PyObject*, PyObject* const* args, Py_ssize_t nargs, PyOb
     std::size_t threads;
     if (!parse_smoothing("kama_batch", a[4], a[5], &prm) ||
         !parse_compat("kama_batch", a[6], &prm.compat) || !parse_threads("kama_batch", a[7], &threads) ||
-        !parse_unstable("kama_batch", a[8], &prm.unstable))
+        !parse_unstable("kama_batch", a[8], &prm.unstable) || !parse_nan_policy("kama_batch", a[9], &prm.skip_nan))
         return nullptr;
     prm.threads = 1;  // threads go across rows
-    py_ptr xobj(reinterpret_cast<PyObject*>(as_f64_vector(a[0], "kama_batch")));
+    Py_ssize_t axis = -1;  // 2-D data: one series per row
+    bool two_d;
+    py_ptr xobj(reinterpret_cast<PyObject*>(as_f64_series(a[0], "kama_batch", &axis, &two_d)));
     if (!xobj) return nullptr;
     auto* xarr = reinterpret_cast<PyArrayObject*>(xobj.get());
-    const auto n = static_cast<std::size_t>(PyArray_DIM(xarr, 0));
+    const std::size_t series = two_d ? static_cast<std::size_t>(PyArray_DIM(xarr, 0)) : 1;
+    const auto n = static_cast<std::size_t>(PyArray_DIM(xarr, two_d ? 1 : 0));
     const auto* x = static_cast<const double*>(PyArray_DATA(xarr));
     const std::size_t rows = periods.size();
 
-    std::size_t first = 0;
+    // Every series and row is validated before anything is sized or allocated (SPEC §5).
+    // VectorTA's kama_batch says "All values are NaN" for empty input too; TA-Lib's mode takes
+    // any data (SPEC §1, §5). `starts` holds each series' valid_start (its first valid index).
+    std::vector<std::size_t> firsts, starts;
+    try {
+        firsts.resize(series);
+        starts.resize(series);
+    } catch (const std::bad_alloc&) {
+        raise_no_memory("kama_batch", 2.0 * static_cast<double>(series) * sizeof(std::size_t), "the series' first indices");
+        return nullptr;
+    }
+    period_arg bad;
+    data_error err = data_error::none;
+    std::size_t bad_series = 0;
     {
         gil_release nogil;
-        first = first_valid(x, n);
-    }
-    // Every row is validated before anything is sized or allocated (SPEC §5).
-    // VectorTA's kama_batch says "All values are NaN" for empty input too; TA-Lib's mode takes
-    // any data (SPEC §1, §5).
-    period_arg bad;
-    data_error err = prm.compat != compat_t::talib && first >= n ? data_error::all_nan : data_error::none;
-    if (err == data_error::none) {
-        const std::size_t k = periods.first_outside(most_valid_period(n, first, prm.compat));
-        if (k < rows) {
-            bad.value = periods.at(k);
-            err = check_series(n, first, bad, prm.compat);
+        for (std::size_t j = 0; j < series && err == data_error::none; ++j) {
+            firsts[j] = first_valid(x + j * n, n);
+            starts[j] = valid_start(x + j * n, n, firsts[j], prm);
+            bad_series = j;
+            if (prm.compat != compat_t::talib && starts[j] >= n) {
+                err = data_error::all_nan;
+                break;
+            }
+            const std::size_t k = periods.first_outside(most_valid_period(n, starts[j], prm.compat));
+            if (k < rows) {
+                bad.value = periods.at(k);
+                err = check_series(n, starts[j], bad, prm.compat);
+            }
         }
     }
     if (err != data_error::none) {
-        raise_data_error(err, "kama_batch", n, first, bad, prm.compat);
+        char where[64];
+        std::snprintf(where, sizeof(where), two_d ? "kama_batch (series %zu)" : "kama_batch", bad_series);
+        raise_data_error(err, where, n, starts[bad_series], bad, prm.compat);
         return nullptr;
     }
     double* values = nullptr;
     std::uint64_t* labels = nullptr;
     bool short_of_scratch = false;
+    const std::size_t tasks = series <= SIZE_MAX / (rows ? rows : 1) ? series * rows : SIZE_MAX;
     {
         gil_release nogil;
-        // rows * n must not wrap; alloc_buffer refuses a byte count past PY_SSIZE_T_MAX.
-        const bool fits = n == 0 || rows <= static_cast<std::size_t>(PY_SSIZE_T_MAX) / n;
-        values = fits ? static_cast<double*>(alloc_buffer(rows * n)) : nullptr;
+        // series * rows * n must not wrap; alloc_buffer refuses a byte count past PY_SSIZE_T_MAX.
+        const bool fits = n == 0 || tasks <= static_cast<std::size_t>(PY_SSIZE_T_MAX) / n;
+        values = fits ? static_cast<double*>(alloc_buffer(tasks * n)) : nullptr;
         labels = values ? static_cast<std::uint64_t*>(alloc_buffer(rows, sizeof(std::uint64_t))) : nullptr;
         if (values && labels) {
-            short_of_scratch = !run_rows(rows, workers_for(threads, rows, rows * n), [&](std::size_t k) {
-                labels[k] = static_cast<std::uint64_t>(periods.at(k));
+            for (std::size_t k = 0; k < rows; ++k) labels[k] = static_cast<std::uint64_t>(periods.at(k));
+            // Task t is series t / rows with period row t % rows: values[t] is its row of n.
+            short_of_scratch = !run_rows(tasks, workers_for(threads, tasks, tasks * n), [&](std::size_t t) {
+                const std::size_t j = t / rows;
                 params_t row = prm;
-                row.period = static_cast<std::size_t>(labels[k]);
-                if (kernel(x, n, first, row, values + k * n) != status_t::ok) return false;
-                mute_unstable(values + k * n, n, first, row);
-                return true;
+                row.period = static_cast<std::size_t>(labels[t % rows]);
+                return run_series(kernel, x + j * n, n, firsts[j], row, values + t * n) == status_t::ok;
             });
         }
     }
+    const int nd = two_d ? 3 : 2;
+    const std::size_t shape[3] = {series, rows, n};
+    const std::size_t* dims_of = two_d ? shape : shape + 1;
     if (!values || !labels || short_of_scratch) {
         free_buffer(values);
         free_buffer(labels);
-        const std::size_t dims[2] = {rows, n};
         if (short_of_scratch) {
             raise_scratch_no_memory("kama_batch", periods.largest());
         } else {
-            raise_array_no_memory("kama_batch", 2, dims);
+            raise_array_no_memory("kama_batch", nd, dims_of);
         }
         return nullptr;
     }
-    const npy_intp vdims[2] = {static_cast<npy_intp>(rows), static_cast<npy_intp>(n)};
+    npy_intp vdims[3];
+    for (int k = 0; k < nd; ++k) vdims[k] = static_cast<npy_intp>(dims_of[k]);
     const npy_intp ldims[1] = {static_cast<npy_intp>(rows)};
-    py_ptr vals(wrap_buffer(values, 2, vdims));
+    py_ptr vals(wrap_buffer(values, nd, vdims));
     if (!vals) {
         free_buffer(labels);
         return nullptr;

@@ -80,11 +80,12 @@ auto locked(StreamObject* self, F&& f) {
 }
 
 const char stream_doc[] =
-    "KamaStream(period=30, *, fast=2, slow=30, compat='vectorta', unstable_period=0)\n"
+    "KamaStream(period=30, *, fast=2, slow=30, compat='vectorta', unstable_period=0, nan_policy='propagate')\n"
     "--\n\n"
     "KAMA one bar at a time, equal bit for bit to kama(..., kernel='scalar') over the same bars.\n\n"
     "update(value) returns None during the warm-up, then the new KAMA value. Leading NaNs are\n"
-    "skipped; a NaN after the first value propagates, as in kama().\n\n"
+    "skipped; a NaN after the first value propagates, as in kama(), unless nan_policy='skip':\n"
+    "then update(nan) returns None and leaves the state as it was.\n\n"
     ">>> import kama\n"
     ">>> s = kama.KamaStream(2)\n"
     ">>> [s.update(v) for v in (1.0, 2.0, 3.0)]\n"
@@ -128,10 +129,11 @@ bool parse_stream_period(PyObject* obj, period_arg* period) {
 // A fresh unit from the options as given by Python (parsing may run Python code: call it
 // without the lock).
 bool make_unit(const period_arg& period, PyObject* fast, PyObject* slow, PyObject* compat, PyObject* unstable,
-               owned_unit* o) {
+               PyObject* nan_policy, owned_unit* o) {
     params_t prm{};
     if (!parse_smoothing(stream_name, fast, slow, &prm, &o->unit.fast, &o->unit.slow) ||
-        !parse_compat(stream_name, compat, &prm.compat) || !parse_unstable(stream_name, unstable, &prm.unstable))
+        !parse_compat(stream_name, compat, &prm.compat) || !parse_unstable(stream_name, unstable, &prm.unstable) ||
+        !parse_nan_policy(stream_name, nan_policy, &prm.skip_nan))
         return false;
     prm.period = static_cast<std::size_t>(period.value);
     if (prm.period > PY_SSIZE_T_MAX / (2 * sizeof(double)) || !stream_init(o->unit.state, prm)) {
@@ -170,7 +172,7 @@ StreamObject* alloc_object(PyTypeObject* type) {
     return self;
 }
 
-const char* const new_names[] = {"period", "fast", "slow", "compat", "unstable_period", nullptr};
+const char* const new_names[] = {"period", "fast", "slow", "compat", "unstable_period", "nan_policy", nullptr};
 arg_parser new_args{"KamaStream()", new_names, 1, 0};
 
 PyObject* stream_new(PyTypeObject* type, PyObject* args, PyObject* kwargs) {
@@ -181,12 +183,12 @@ PyObject* stream_new(PyTypeObject* type, PyObject* args, PyObject* kwargs) {
         PyErr_Format(PyExc_TypeError, "KamaStream() takes at most 1 positional argument (%zd given)", nargs);
         return nullptr;
     }
-    PyObject* flat[6];
+    PyObject* flat[7];
     py_ptr kwnames(nkw ? PyTuple_New(nkw) : nullptr);
     if (nkw && !kwnames) return nullptr;
     for (Py_ssize_t i = 0; i < nargs; ++i) flat[i] = PyTuple_GetItem(args, i);
     if (nkw) {
-        if (nkw > 5) {
+        if (nkw > 6) {
             PyErr_SetString(PyExc_TypeError, "KamaStream() got too many keyword arguments");
             return nullptr;
         }
@@ -198,11 +200,11 @@ PyObject* stream_new(PyTypeObject* type, PyObject* args, PyObject* kwargs) {
             flat[nargs + k++] = value;
         }
     }
-    PyObject* a[5];
+    PyObject* a[6];
     if (!new_args.parse(flat, nargs, kwnames.get(), a)) return nullptr;
     period_arg period;
     owned_unit o;
-    if (!parse_stream_period(a[0], &period) || !make_unit(period, a[1], a[2], a[3], a[4], &o)) return nullptr;
+    if (!parse_stream_period(a[0], &period) || !make_unit(period, a[1], a[2], a[3], a[4], a[5], &o)) return nullptr;
     StreamObject* self = alloc_object(type);
     if (!self) return nullptr;
     adopt(self, &o);  // no other thread can see self yet
@@ -235,6 +237,7 @@ PyObject* stream_step_py(PyObject* obj, PyObject* arg) {
 }
 
 PyObject* stream_update_many_py(PyObject* obj, PyObject* arg) {
+    if (!PyArray_Check(arg) && is_frame(arg)) return call_frames("update_many", obj, &arg, 1, nullptr);
     py_ptr xobj(reinterpret_cast<PyObject*>(as_f64_vector(arg, "KamaStream.update_many")));
     if (!xobj) return nullptr;
     auto* xarr = reinterpret_cast<PyArrayObject*>(xobj.get());
@@ -283,7 +286,8 @@ PyObject* stream_deepcopy_py(PyObject* obj, PyObject*) { return stream_copy_py(o
 // Pickle: (type, (period,), state); the state carries the options and every buffer, so an
 // unpickled stream continues bit for bit:
 // (fast, slow, compat, seen, pos, r, period, prefix, last, y, bytes of ring and blocks,
-//  unstable_period, outputs muted so far). kama 0.1.0 wrote the first 11 (no unstable period).
+//  unstable_period, outputs muted so far, nan_policy). kama 0.1.0 wrote the first 11 (no unstable
+//  period), the first release with it the first 13 (no nan_policy).
 PyObject* stream_reduce_py(PyObject* obj, PyObject*) {
     owned_unit o;
     if (!snapshot(as_stream(obj), &o)) return nullptr;
@@ -292,11 +296,11 @@ PyObject* stream_reduce_py(PyObject* obj, PyObject*) {
     py_ptr buffers(PyBytes_FromStringAndSize(reinterpret_cast<const char*>(s.ring),
                                              static_cast<Py_ssize_t>(2 * s.prm.period * sizeof(double))));
     if (!buffers) return nullptr;
-    return Py_BuildValue("O(n)(nnsnnnndddOnn)", reinterpret_cast<PyObject*>(Py_TYPE(obj)), period,
+    return Py_BuildValue("O(n)(nnsnnnndddOnns)", reinterpret_cast<PyObject*>(Py_TYPE(obj)), period,
                          o.unit.fast, o.unit.slow, compat_name(s.prm.compat), static_cast<Py_ssize_t>(s.seen),
                          static_cast<Py_ssize_t>(s.pos), static_cast<Py_ssize_t>(s.r), period, s.prefix,
                          s.last, s.y, buffers.get(), static_cast<Py_ssize_t>(s.prm.unstable),
-                         static_cast<Py_ssize_t>(s.muted));
+                         static_cast<Py_ssize_t>(s.muted), s.prm.skip_nan ? "skip" : "propagate");
 }
 
 // Any fault in a state is a ValueError "malformed state" (SPEC §5), with the detail after it;
@@ -320,7 +324,8 @@ PyObject* malformed_state(const char* detail) {
 
 PyObject* stream_setstate_py(PyObject* obj, PyObject* state) {
     const Py_ssize_t size = PyTuple_Check(state) ? PyTuple_Size(state) : 0;
-    if (size != 11 && size != 13) return malformed_state("not a 13-tuple (or kama 0.1.0's 11-tuple)");
+    if (size != 11 && size != 13 && size != 14)
+        return malformed_state("not a 14-tuple (or an earlier kama's 11- or 13-tuple)");
     auto item = [state](Py_ssize_t k) { return PyTuple_GetItem(state, k); };
     // Everything is checked against the period before any memory of its size is taken.
     period_arg period;
@@ -344,13 +349,13 @@ PyObject* stream_setstate_py(PyObject* obj, PyObject* state) {
         scalars[k] = PyFloat_AsDouble(item(7 + k));
     }
     owned_unit o;
-    if (!make_unit(period, item(0), item(1), item(2), size == 13 ? item(11) : nullptr, &o))
+    if (!make_unit(period, item(0), item(1), item(2), size >= 13 ? item(11) : nullptr, size == 14 ? item(13) : nullptr, &o))
         return malformed_state("options");
     stream_t& f = o.unit.state;
     // kama 0.1.0's states have no unstable period: a stream that gave outputs counts one.
     const bool gave = stream_has_output(f.prm, static_cast<std::size_t>(counters[0]));
     Py_ssize_t muted = size == 11 && gave ? 1 : 0;
-    if (size == 13) {
+    if (size >= 13) {
         py_ptr inexact;
         if (!as_ssize(item(12), "a counter", &muted, &inexact)) return malformed_state("counters");
         if (inexact || muted < 0 || static_cast<std::size_t>(muted) > f.prm.unstable + 1)
@@ -393,20 +398,26 @@ PyObject* get_slow(PyObject* obj, void*) {
 PyObject* get_unstable(PyObject* obj, void*) {
     return PyLong_FromSize_t(locked(as_stream(obj), [](const unit_t& u) { return u.state.prm.unstable; }));
 }
+PyObject* get_nan_policy(PyObject* obj, void*) {
+    return PyUnicode_FromString(locked(as_stream(obj), [](const unit_t& u) { return u.state.prm.skip_nan; }) ? "skip"
+                                                                                                          : "propagate");
+}
 PyObject* get_compat(PyObject* obj, void*) {
     return PyUnicode_FromString(compat_name(locked(as_stream(obj), [](const unit_t& u) { return u.state.prm.compat; })));
 }
 
 PyObject* stream_repr(PyObject* obj) {
-    struct { std::size_t period, unstable; Py_ssize_t fast, slow; compat_t compat; } v;
+    struct { std::size_t period, unstable; Py_ssize_t fast, slow; compat_t compat; bool skip; } v;
     locked(as_stream(obj), [&](const unit_t& u) {
-        v = {u.state.prm.period, u.state.prm.unstable, u.fast, u.slow, u.state.prm.compat};
+        v = {u.state.prm.period, u.state.prm.unstable, u.fast, u.slow, u.state.prm.compat, u.state.prm.skip_nan};
     });
-    if (v.unstable)
-        return PyUnicode_FromFormat("KamaStream(period=%zu, fast=%zd, slow=%zd, compat='%s', unstable_period=%zu)",
-                                    v.period, v.fast, v.slow, compat_name(v.compat), v.unstable);
-    return PyUnicode_FromFormat("KamaStream(period=%zu, fast=%zd, slow=%zd, compat='%s')", v.period, v.fast,
-                                v.slow, compat_name(v.compat));
+    // The options that differ from their defaults after compat, as a constructor call.
+    char extra[96] = "";
+    int at = 0;
+    if (v.unstable) at = std::snprintf(extra, sizeof(extra), ", unstable_period=%zu", v.unstable);
+    if (v.skip) std::snprintf(extra + at, sizeof(extra) - static_cast<std::size_t>(at), ", nan_policy='skip'");
+    return PyUnicode_FromFormat("KamaStream(period=%zu, fast=%zd, slow=%zd, compat='%s'%s)", v.period, v.fast,
+                                v.slow, compat_name(v.compat), extra);
 }
 
 PyMethodDef stream_methods[] = {
@@ -433,6 +444,7 @@ PyGetSetDef stream_getset[] = {
     {"slow", get_slow, nullptr, "The slow smoothing period.", nullptr},
     {"compat", get_compat, nullptr, "'vectorta', 'talib', 'tulipy' or 'pandas_ta'.", nullptr},
     {"unstable_period", get_unstable, nullptr, "Outputs muted to None from the first on.", nullptr},
+    {"nan_policy", get_nan_policy, nullptr, "'propagate' or 'skip' (a NaN bar gives None and is left out).", nullptr},
     {nullptr, nullptr, nullptr, nullptr, nullptr},
 };
 

@@ -7,6 +7,7 @@ import numpy.typing as npt
 __version__: str
 
 Compat = Literal["vectorta", "talib", "tulipy", "pandas_ta"]
+NanPolicy = Literal["propagate", "skip"]
 Kernel = Literal["auto", "scalar", "avx2", "avx512", "scalar_batch", "avx2_batch", "avx512_batch"]
 
 class BatchResult(TypedDict):
@@ -22,10 +23,11 @@ def kama(
     slow: int = 30,
     compat: Compat = "vectorta",
     unstable_period: int = 0,
+    nan_policy: NanPolicy = "propagate",
     out: npt.NDArray[np.float64] | None = None,
     axis: int = -1,
     threads: int | None = None,
-) -> npt.NDArray[np.float64]: ...
+) -> Any: ...  # an ndarray; a pandas/polars Series or DataFrame for one given
 def kama_batch(
     data: npt.ArrayLike,
     period_range: tuple[int, int, int] = (30, 30, 0),
@@ -36,16 +38,24 @@ def kama_batch(
     slow: int = 30,
     compat: Compat = "vectorta",
     unstable_period: int = 0,
+    nan_policy: NanPolicy = "propagate",
     threads: int | None = None,
-) -> BatchResult: ...
+) -> Any: ...  # BatchResult for array data; a pandas/polars DataFrame for a Series or DataFrame
 def kernels() -> list[str]: ...
 
 class KamaStream:
     def __init__(
-        self, period: int = 30, *, fast: int = 2, slow: int = 30, compat: Compat = "vectorta", unstable_period: int = 0
+        self,
+        period: int = 30,
+        *,
+        fast: int = 2,
+        slow: int = 30,
+        compat: Compat = "vectorta",
+        unstable_period: int = 0,
+        nan_policy: NanPolicy = "propagate",
     ) -> None: ...
     def update(self, value: float, /) -> float | None: ...
-    def update_many(self, values: npt.ArrayLike, /) -> npt.NDArray[np.float64]: ...
+    def update_many(self, values: npt.ArrayLike, /) -> Any: ...  # ndarray, or a pandas/polars Series
     def peek(self, value: float, /) -> float | None: ...
     def reset(self) -> None: ...
     def copy(self) -> KamaStream: ...
@@ -65,3 +75,5 @@ class KamaStream:
     def compat(self) -> Compat: ...
     @property
     def unstable_period(self) -> int: ...
+    @property
+    def nan_policy(self) -> NanPolicy: ...

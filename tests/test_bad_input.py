@@ -137,7 +137,7 @@ for fn, call in [("kama", lambda d: kama.kama(d, 3)), ("kama_batch", lambda d: k
             ([NAN, 1.0, 2.0, 3.0], ValueError, "Not enough valid data: needed = 4, valid = 3"),
         ]:
             case(f"{fn}-data={str(data)[:20]}", lambda call=call, d=data: call(d), exc, text)
-    if fn != "kama":
+    if fn == "update_many":  # kama and kama_batch take 2-D data (SPEC §3); a stream is one series
         case(f"{fn}-2-D data", lambda call=call: call(np.ones((3, 20))), ValueError, "must be 1-D")
 
 # ---- kama(): out=, axis=, threads=, 2-D ------------------------------------------------------------
@@ -244,13 +244,15 @@ case("stream.update-two-args", lambda: kama.KamaStream(3).update(1.0, 2.0), Type
 case("stream.update-no-arg", lambda: kama.KamaStream(3).update(), TypeError, "takes exactly one argument")
 case("stream.update_many-no-arg", lambda: kama.KamaStream(3).update_many(), TypeError, "takes exactly one argument")
 case("stream-two-positional", lambda: kama.KamaStream(3, 2), TypeError, "at most 1 positional argument (2 given)")
-case("stream-too-many-keywords", lambda: kama.KamaStream(period=3, fast=2, slow=3, compat="talib", unstable_period=1, x=1), TypeError,
+case("stream-too-many-keywords", lambda: kama.KamaStream(period=3, fast=2, slow=3, compat="talib", unstable_period=1,
+                                                         nan_policy="skip", x=1), TypeError,
      "too many keyword arguments")
 case("stream.reset-arg", lambda: kama.KamaStream(3).reset(1), TypeError, "takes no arguments")
 case("stream.period-set", lambda: setattr(kama.KamaStream(3), "period", 5), AttributeError, "")
 case("stream-state-too-large", lambda: kama.KamaStream(2**59), MemoryError, "Unable to allocate 8.00 EiB for the state of period")
 SETSTATE = [
-    (None, "not a 13-tuple"), ((), "not a 13-tuple"), (STATE[:-1], "not a 13-tuple"), (list(STATE), "not a 13-tuple"),
+    (None, "not a 14-tuple"), ((), "not a 14-tuple"), (STATE[:-2], "not a 14-tuple"), (list(STATE), "not a 14-tuple"),
+    (STATE[:13] + ("omit",), "Invalid nan_policy"), (STATE[:13] + (None,), "nan_policy must be a str"),
     ((0,) + STATE[1:], "Invalid fast"), ((1.5,) + STATE[1:], "fast must be an integer"),
     (STATE[:1] + (2**64,) + STATE[2:], "Invalid slow"), (STATE[:2] + ("x",) + STATE[3:], "Invalid compat"),
     (STATE[:2] + (None,) + STATE[3:], "compat must be a str"), (STATE[:3] + (-1,) + STATE[4:], "a counter out of range"),

@@ -127,3 +127,33 @@ def test_huge_range_is_validated_before_it_is_built():
         kama.kama_batch(X[:50], (1, 2**40, 1))
     with pytest.raises(ValueError, match="Invalid period: period = 0"):
         kama.kama_batch(X[:50], (0, 2**40, 1), compat="talib")
+
+
+# ---- 2-D data: many series x many periods (SPEC §3) ---------------------------------------------
+
+
+def test_2d_batch_is_series_by_periods(compat):
+    rng = np.random.default_rng(12)
+    panel = 100 + np.cumsum(rng.standard_normal((5, 3000)), axis=1)
+    for threads in (1, 2, None):
+        res = kama.kama_batch(panel, (5, 45, 20), compat=compat, unstable_period=3, threads=threads)
+        assert res["values"].shape == (5, 3, 3000) and res["periods"].tolist() == [5, 25, 45]
+        for j in range(5):
+            for k, p in enumerate((5, 25, 45)):
+                np.testing.assert_array_equal(
+                    res["values"][j, k], kama.kama(panel[j], p, compat=compat, unstable_period=3, threads=1))
+    f32 = kama.kama_batch(panel.T.astype(np.float32).T, periods=[7])  # strided float32: converted
+    np.testing.assert_array_equal(f32["values"][:, 0], kama.kama(panel.astype(np.float32).astype(float), 7))
+
+
+def test_2d_batch_errors_name_the_series():
+    panel = np.vstack([np.arange(50.0), np.r_[np.full(45, np.nan), np.arange(5.0)]])
+    with pytest.raises(ValueError, match=r"kama_batch \(series 1\): Not enough valid data: needed = 6, valid = 5"):
+        kama.kama_batch(panel, (5, 10, 5))
+    with pytest.raises(ValueError, match=r"kama_batch \(series 1\): All values are NaN"):
+        kama.kama_batch(np.vstack([np.arange(20.0), np.full(20, np.nan)]), (3, 3, 0))
+    assert kama.kama_batch(np.empty((0, 30)), (3, 4, 1))["values"].shape == (0, 2, 30)
+    with pytest.raises(ValueError, match="1-D or 2-D"):
+        kama.kama_batch(np.zeros((2, 2, 30)), (3, 4, 1))
+    with pytest.raises(MemoryError, match=r"Unable to allocate .* shape \(1000, 1000000, 100\)"):
+        kama.kama_batch(np.broadcast_to(np.arange(100.0), (1000, 100)), (1, 10**6, 1), compat="talib")

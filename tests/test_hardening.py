@@ -224,7 +224,7 @@ def test_setstate_faults_are_one_exception_type():
     good.update_many(PRICES[:30])
     state = good.__reduce__()[2]
     faults = [
-        None, 5, "state", (), state[:-1], state + (0,), list(state),
+        None, 5, "state", (), state[:-2], state + (0,), list(state), state[:13] + ("omit",),
         (1.5,) + state[1:], ("2",) + state[1:], (0,) + state[1:], (-(2**70),) + state[1:],
         state[:1] + (0,) + state[2:], state[:2] + (3,) + state[3:], state[:2] + ("numpy",) + state[3:],
         state[:3] + (-1,) + state[4:], state[:3] + (6,) + state[4:], state[:3] + (2**64,) + state[4:],

@@ -162,12 +162,13 @@ def test_cpu_features_reported():
 
 def test_signatures():
     assert str(inspect.signature(kama.kama)) == (
-        "(data, period=30, kernel=None, *, fast=2, slow=30, compat='vectorta', unstable_period=0, out=None, axis=-1, "
-        "threads=None)")
+        "(data, period=30, kernel=None, *, fast=2, slow=30, compat='vectorta', unstable_period=0, "
+        "nan_policy='propagate', out=None, axis=-1, threads=None)")
     assert str(inspect.signature(kama.kama_batch)) == (
         "(data, period_range=(30, 30, 0), kernel=None, *, periods=None, fast=2, slow=30, compat='vectorta', "
-        "unstable_period=0, threads=None)")
-    assert str(inspect.signature(kama.KamaStream)) == "(period=30, *, fast=2, slow=30, compat='vectorta', unstable_period=0)"
+        "unstable_period=0, nan_policy='propagate', threads=None)")
+    assert str(inspect.signature(kama.KamaStream)) == (
+        "(period=30, *, fast=2, slow=30, compat='vectorta', unstable_period=0, nan_policy='propagate')")
     assert str(inspect.signature(kama.KamaStream.update)) == "(self, value, /)"
 
 

@@ -22,6 +22,7 @@ struct params_t {
     compat_t compat;
     std::size_t threads = 1;  // 0: as many as pay (kernels that cannot split ignore it)
     std::size_t unstable = 0;  // outputs muted to NaN from the first on (TA-Lib's unstable period)
+    bool skip_nan = false;     // nan_policy="skip": a NaN bar is left out, its output NaN (SPEC §4)
 };
 
 // The small helpers below have internal linkage: each file gets its own copy. avx2.cpp and
@@ -79,6 +80,15 @@ status_t kama_f64_avx512(const double* x, std::size_t n, std::size_t first,
 
 // Index of the first value that is not NaN, or n when there is none.
 std::size_t first_valid(const double* x, std::size_t n) noexcept;
+// The number of values of x[0..n) that are not NaN.
+std::size_t count_valid(const double* x, std::size_t n) noexcept;
+
+// `kernel` over one series, then TA-Lib's unstable period. With prm.skip_nan the NaN bars after
+// `first` are left out: the series without them is computed, and each output
+// goes back to its bar, NaN at the bars left out, so the other outputs equal those of the series
+// with the NaN bars removed. no_memory leaves y untouched.
+status_t run_series(kernel_fn kernel, const double* x, std::size_t n, std::size_t first,
+                    const params_t& prm, double* y) noexcept;
 
 // ---------------------------------------------------------------------------------------------
 // Streaming state, one bar at a time. It runs the same arithmetic, in the same order, as

@@ -272,7 +272,8 @@ inline double stream_seed(const stream_t& s, double value) noexcept {
 
 bool stream_update(stream_t& s, double value, double* out) noexcept {
     const std::size_t p = s.prm.period;
-    if (s.seen == 0 && std::isnan(value)) return false;  // leading NaNs are skipped
+    // Leading NaNs are skipped; with nan_policy="skip" every NaN is, leaving the state as it was.
+    if ((s.seen == 0 || s.prm.skip_nan) && std::isnan(value)) return false;
     if (copies_input(s.prm)) {
         s.seen = 1;
         s.y = s.last = value;
@@ -298,7 +299,7 @@ bool stream_update(stream_t& s, double value, double* out) noexcept {
 }
 
 bool stream_peek(const stream_t& s, double value, double* out) noexcept {
-    if (s.seen == 0 && std::isnan(value)) return false;
+    if ((s.seen == 0 || s.prm.skip_nan) && std::isnan(value)) return false;
     if (copies_input(s.prm)) {
         *out = value;
         return s.muted >= s.prm.unstable;  // this would be output number muted + 1

@@ -52,6 +52,7 @@ KERNELS = [None, "auto", "scalar", "avx2", "avx512", "neon", "scalar_batch", "av
            "avx512_batch", "x", "\ud800", "avx2\0", 1]
 THREADS = [None, 1, 2, 3, 0, -1, 2**64, 1.0]
 UNSTABLE = [0, 1, 5, 100, 10**9, -1, 2**63 - 1, 1.5]
+POLICIES = ["propagate", "skip", "omit", "", None, 1]
 
 
 def series(r, n=None):
@@ -138,7 +139,7 @@ def fuzz_kama(r):
     if r.int(2):
         kw["kernel"] = r.pick(KERNELS)
     for name, pool in (("fast", SMOOTH), ("slow", SMOOTH), ("compat", COMPATS), ("threads", THREADS),
-                       ("unstable_period", UNSTABLE)):
+                       ("unstable_period", UNSTABLE), ("nan_policy", POLICIES)):
         if r.int(3) == 0:
             kw[name] = r.pick(pool)
     if two_d:
@@ -152,10 +153,10 @@ def fuzz_kama(r):
     assert y.dtype == np.float64 and y.shape == np.shape(data)
     if kw.get("out") is not None:
         assert y is kw["out"]
-    # Masked input is fuzzed for crashes only: masked values become missing values (SPEC §3)
-    # with issue 10's NaN handling, and until then kama reads the data under the mask.
-    if not two_d and not isinstance(data, np.ma.MaskedArray) and tame(data):
-        check_against_scalar(y, np.asarray(data, dtype=np.float64), period, kw)
+    # Masked values are missing values (SPEC §3): the same as NaN there.
+    plain = np.ma.filled(data.astype(np.float64), np.nan) if isinstance(data, np.ma.MaskedArray) else data
+    if not two_d and tame(plain):
+        check_against_scalar(y, np.asarray(plain, dtype=np.float64), period, kw)
 
 
 def fuzz_batch(r):
@@ -168,7 +169,8 @@ def fuzz_batch(r):
     else:
         args = (x, r.pick([(3, 8, 1), (8, 3, 2), (30, 30, 0), (1, 2**62, 1), (-5, 2**61, 1), (5, 5, 7),
                            (1, 2), (), (3, 8, -1), [3, 8, 1], (2**64, 1, 1), (40, 10, 10)]))
-    for name, pool in (("kernel", KERNELS), ("compat", COMPATS), ("threads", THREADS), ("fast", SMOOTH)):
+    for name, pool in (("kernel", KERNELS), ("compat", COMPATS), ("threads", THREADS), ("fast", SMOOTH),
+                       ("nan_policy", POLICIES)):
         if r.int(3) == 0:
             kw[name] = r.pick(pool)
     res = kama.kama_batch(*args, **kw)
@@ -182,7 +184,8 @@ def fuzz_batch(r):
 
 def fuzz_stream(r):
     opts = {}
-    for name, pool in (("fast", SMOOTH), ("slow", SMOOTH), ("compat", COMPATS), ("unstable_period", UNSTABLE)):
+    for name, pool in (("fast", SMOOTH), ("slow", SMOOTH), ("compat", COMPATS), ("unstable_period", UNSTABLE),
+                       ("nan_policy", POLICIES)):
         if r.int(3) == 0:
             opts[name] = r.pick(pool)
     period = r.pick(PERIODS[:12])
@@ -218,11 +221,11 @@ def fuzz_stream(r):
                 assert "malformed state" in str(exc)
                 assert pickle.dumps(s) == before, "a refused state changed the stream"
         else:
-            s.value, s.ready, s.period, s.fast, s.slow, s.compat, repr(s)
+            s.value, s.ready, s.period, s.fast, s.slow, s.compat, s.nan_policy, repr(s)
     if fed and known:
         try:
             want = kama.kama(fed, s.period, kernel="scalar", fast=s.fast, slow=s.slow, compat=s.compat,
-                             unstable_period=s.unstable_period)
+                             unstable_period=s.unstable_period, nan_policy=s.nan_policy)
         except ValueError as exc:  # the stream takes any bars; kama() refuses too few of them
             if not any(m in str(exc) for m in ("Not enough valid data", "All values are NaN", "Invalid period")):
                 raise ReferenceFailed(f"kama() of the stream's bars raised: {exc}") from exc

@@ -26,6 +26,13 @@ bool is_masked(PyObject* obj) {
 // A masked array's values as float64 with NaN where masked (SPEC §3: missing values); nullptr
 // with TypeError when they are not numbers.
 PyObject* fill_masked(PyObject* data, const char* fname) {
+    PyArray_Descr* descr = PyArray_DESCR(reinterpret_cast<PyArrayObject*>(data));
+    const char kind = descr->kind;
+    if (kind != 'b' && kind != 'i' && kind != 'u' && kind != 'f' && kind != 'O') {  // as for an ndarray
+        PyErr_Format(PyExc_TypeError, "%s: data must be real numbers, got an array of dtype %R", fname,
+                     reinterpret_cast<PyObject*>(descr));
+        return nullptr;
+    }
     py_ptr f64(PyObject_CallMethod(data, "astype", "s", "float64"));
     if (!f64) {
         if (!PyErr_ExceptionMatches(PyExc_ValueError) && !PyErr_ExceptionMatches(PyExc_TypeError)) return nullptr;
@@ -41,6 +48,7 @@ PyObject* fill_masked(PyObject* data, const char* fname) {
 
 PyArrayObject* as_f64_series(PyObject* data, const char* fname, Py_ssize_t* axis, bool* two_d) {
     *two_d = false;
+    PyObject* const given = data;  // for messages: a masked array is read through its filled copy
     py_ptr filled;
     if (is_masked(data)) {
         filled.reset(fill_masked(data, fname));
@@ -68,7 +76,7 @@ PyArrayObject* as_f64_series(PyObject* data, const char* fname, Py_ssize_t* axis
     }
     const int nd = PyArray_NDIM(a);
     if (nd == 0) {
-        py_ptr tn(type_name(data));
+        py_ptr tn(type_name(given));
         PyErr_Format(PyExc_TypeError, "%s: data must be a 1-D sequence of numbers, not %V", fname,
                      tn.get(), "?");
         return nullptr;

@@ -140,6 +140,8 @@ void raise_data_error(data_error e, const char* fname, std::size_t n, std::size_
 void raise_array_no_memory(const char* fname, int nd, const std::size_t* dims, const char* dtype = "float64");
 // "<fname>: Unable to allocate <bytes> for <what>" (bytes may exceed any size_t).
 void raise_no_memory(const char* fname, double bytes, const char* what);
+// "<fname>: Unable to allocate <16 * valid bytes> for the series without its missing values"
+void raise_packed_no_memory(const char* fname, std::size_t valid);
 // "<fname>: Unable to allocate the kernel's scratch memory for period <p>"
 void raise_scratch_no_memory(const char* fname, Py_ssize_t period);
 

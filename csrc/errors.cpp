@@ -93,6 +93,10 @@ void raise_array_no_memory(const char* fname, int nd, const std::size_t* dims, c
     raise_no_memory(fname, count * 8.0, what);
 }
 
+void raise_packed_no_memory(const char* fname, std::size_t valid) {
+    raise_no_memory(fname, 16.0 * static_cast<double>(valid), "the series without its missing values (nan_policy='skip')");
+}
+
 void raise_scratch_no_memory(const char* fname, Py_ssize_t period) {
     PyErr_Format(PyExc_MemoryError, "%s: Unable to allocate the kernel's scratch memory for period %zd",
                  fname, period);

@@ -15,20 +15,29 @@ bool from_package(const char* module, const char* package) {
 }
 }  // namespace
 
-bool is_frame(PyObject* obj) {
-    if (PyArray_Check(obj) || PyList_Check(obj) || PyTuple_Check(obj) || PyFloat_Check(obj) || PyLong_Check(obj))
-        return false;
-    py_ptr module(PyObject_GetAttrString(reinterpret_cast<PyObject*>(Py_TYPE(obj)), "__module__"));
-    if (!module || !PyUnicode_Check(module.get())) {
-        PyErr_Clear();
-        return false;
-    }
-    const char* name = PyUnicode_AsUTF8AndSize(module.get(), nullptr);
+// Whether the class `cls` was defined in pandas or polars.
+bool defined_in_frames(PyObject* cls) {
+    py_ptr module(PyObject_GetAttrString(cls, "__module__"));
+    const char* name = module && PyUnicode_Check(module.get()) ? PyUnicode_AsUTF8AndSize(module.get(), nullptr) : nullptr;
     if (!name) {
         PyErr_Clear();
         return false;
     }
     return from_package(name, "pandas") || from_package(name, "polars");
+}
+
+bool is_frame(PyObject* obj) {
+    if (PyArray_Check(obj) || PyList_Check(obj) || PyTuple_Check(obj) || PyFloat_Check(obj) || PyLong_Check(obj))
+        return false;
+    // The type or one of its bases: a user's subclass of pandas.DataFrame is a DataFrame.
+    py_ptr mro(PyObject_GetAttrString(reinterpret_cast<PyObject*>(Py_TYPE(obj)), "__mro__"));
+    if (!mro || !PyTuple_Check(mro.get())) {
+        PyErr_Clear();
+        return false;
+    }
+    for (Py_ssize_t k = 0; k < PyTuple_Size(mro.get()); ++k)
+        if (defined_in_frames(PyTuple_GetItem(mro.get(), k))) return true;
+    return false;
 }
 
 PyObject* call_frames(const char* function, PyObject* self, PyObject* const* args, Py_ssize_t nargs,

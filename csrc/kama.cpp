@@ -1,4 +1,6 @@
 // kama(): one series.
+#include <atomic>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -99,6 +101,7 @@ PyObject* compute(const double* x, std::size_t rows, std::size_t n, int nd, int 
     // a kernel's scratch.
     enum class short_of { nothing, firsts, result, scratch } missing = short_of::nothing;
     double* buffer = nullptr;
+    std::atomic<std::size_t> packed_short{SIZE_MAX};  // a series whose NaN-free copy did not fit
     std::size_t first_one = 0, bad = 0;
     std::size_t* firsts = &first_one;
     data_error err = data_error::none;
@@ -118,7 +121,9 @@ PyObject* compute(const double* x, std::size_t rows, std::size_t n, int nd, int 
             if (!y) missing = short_of::result;
         }
         if (y && !run_rows(rows, workers, [&](std::size_t k) {
-                return run_series(kernel, x + k * n, n, firsts[k], prm, y + k * n) == status_t::ok;
+                const status_t st = run_series(kernel, x + k * n, n, firsts[k], prm, y + k * n);
+                if (st == status_t::no_packed_memory) packed_short.store(k, std::memory_order_relaxed);
+                return st == status_t::ok;
             }))
             missing = short_of::scratch;
         if (y && missing == short_of::nothing && out && !direct) {  // series k is out's row or column k
@@ -140,6 +145,9 @@ PyObject* compute(const double* x, std::size_t rows, std::size_t n, int nd, int 
             raise_no_memory("kama", static_cast<double>(rows) * sizeof(std::size_t), "the series' first indices");
         } else if (missing == short_of::result) {
             raise_array_no_memory("kama", nd, dims);
+        } else if (missing == short_of::scratch && packed_short.load() != SIZE_MAX) {
+            const std::size_t k = packed_short.load();
+            raise_packed_no_memory("kama", count_valid(x + k * n + firsts[k], n - firsts[k]));
         } else if (missing == short_of::scratch) {
             raise_scratch_no_memory("kama", period.value);
         } else if (nd == 1) {
@@ -167,7 +175,6 @@ PyObject* compute(const double* x, std::size_t rows, std::size_t n, int nd, int 
 PyObject* py_kama(PyObject*, PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames) {
     PyObject* a[11];
     if (!kama_args.parse(args, nargs, kwnames, a)) return nullptr;
-    if (!PyArray_Check(a[0]) && is_frame(a[0])) return call_frames("kama", nullptr, args, nargs, kwnames);
     period_arg period;
     if (!parse_period(a[1], &period)) return nullptr;
     kernel_fn kernel;
@@ -184,6 +191,9 @@ PyObject* py_kama(PyObject*, PyObject* const* args, Py_ssize_t nargs, PyObject* 
         if (!check_out(a[6])) return nullptr;
         out = reinterpret_cast<PyArrayObject*>(a[6]);
     }
+    // A pandas or polars object, once the options are known good (so that their errors come
+    // first, as for an ndarray), goes to the Python glue.
+    if (!PyArray_Check(a[0]) && is_frame(a[0])) return call_frames("kama", nullptr, args, nargs, kwnames);
     bool two_d;
     py_ptr xobj(reinterpret_cast<PyObject*>(as_f64_series(a[0], "kama", &axis, &two_d)));
     if (!xobj) return nullptr;

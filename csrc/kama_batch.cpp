@@ -1,5 +1,6 @@
 // kama_batch(): one series (or each row of a 2-D array), many periods; rows of a (rows, n) or
 // (series, rows, n) array.
+#include <atomic>
 #include <cstdint>
 #include <cstdio>
 #include <new>
@@ -241,7 +242,6 @@ Py_ssize_t most_valid_period(std::size_t n, std::size_t first, compat_t compat) 
 PyObject* py_kama_batch(PyObject*, PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames) {
     PyObject* a[10];
     if (!batch_args.parse(args, nargs, kwnames, a)) return nullptr;
-    if (!PyArray_Check(a[0]) && is_frame(a[0])) return call_frames("kama_batch", nullptr, args, nargs, kwnames);
     PyObject* range = a[1];
     PyObject* list = a[3] == Py_None ? nullptr : a[3];
     if (range == Py_None) range = nullptr;
@@ -261,6 +261,8 @@ PyObject* py_kama_batch(PyObject*, PyObject* const* args, Py_ssize_t nargs, PyOb
         !parse_unstable("kama_batch", a[8], &prm.unstable) || !parse_nan_policy("kama_batch", a[9], &prm.skip_nan))
         return nullptr;
     prm.threads = 1;  // threads go across rows
+    // A pandas or polars object, once the options are known good, goes to the Python glue.
+    if (!PyArray_Check(a[0]) && is_frame(a[0])) return call_frames("kama_batch", nullptr, args, nargs, kwnames);
     Py_ssize_t axis = -1;  // 2-D data: one series per row
     bool two_d;
     py_ptr xobj(reinterpret_cast<PyObject*>(as_f64_series(a[0], "kama_batch", &axis, &two_d)));
@@ -311,6 +313,7 @@ PyObject* py_kama_batch(PyObject*, PyObject* const* args, Py_ssize_t nargs, PyOb
     double* values = nullptr;
     std::uint64_t* labels = nullptr;
     bool short_of_scratch = false;
+    std::atomic<std::size_t> packed_short{SIZE_MAX};  // a series whose NaN-free copy did not fit
     const std::size_t tasks = series <= SIZE_MAX / (rows ? rows : 1) ? series * rows : SIZE_MAX;
     {
         gil_release nogil;
@@ -325,7 +328,9 @@ PyObject* py_kama_batch(PyObject*, PyObject* const* args, Py_ssize_t nargs, PyOb
                 const std::size_t j = t / rows;
                 params_t row = prm;
                 row.period = static_cast<std::size_t>(labels[t % rows]);
-                return run_series(kernel, x + j * n, n, firsts[j], row, values + t * n) == status_t::ok;
+                const status_t st = run_series(kernel, x + j * n, n, firsts[j], row, values + t * n);
+                if (st == status_t::no_packed_memory) packed_short.store(j, std::memory_order_relaxed);
+                return st == status_t::ok;
             });
         }
     }
@@ -335,7 +340,10 @@ PyObject* py_kama_batch(PyObject*, PyObject* const* args, Py_ssize_t nargs, PyOb
     if (!values || !labels || short_of_scratch) {
         free_buffer(values);
         free_buffer(labels);
-        if (short_of_scratch) {
+        if (short_of_scratch && packed_short.load() != SIZE_MAX) {
+            const std::size_t j = packed_short.load();
+            raise_packed_no_memory("kama_batch", count_valid(x + j * n + firsts[j], n - firsts[j]));
+        } else if (short_of_scratch) {
             raise_scratch_no_memory("kama_batch", periods.largest());
         } else {
             raise_array_no_memory("kama_batch", nd, dims_of);

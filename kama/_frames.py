@@ -21,7 +21,12 @@ _SERIES_NO = re.compile(r"^(kama|kama_batch) \(series (\d+)\)")
 
 
 def _library(obj):
-    return type(obj).__module__.split(".", 1)[0]
+    """'pandas' or 'polars' for an object of theirs (or of a subclass of one of theirs)."""
+    for cls in type(obj).__mro__:
+        package = getattr(cls, "__module__", "").split(".", 1)[0]
+        if package in ("pandas", "polars"):
+            return package
+    return None
 
 
 def _as_float(to_numpy, what):
@@ -48,10 +53,47 @@ def _column_errors(fn, columns):
         raise ValueError(f"{m.group(1)} (column {label!r})" + str(exc)[m.end():]) from None
 
 
+def _unique(names):
+    """Column names made unique in order (a sweep may repeat a period): 'kama_5', 'kama_5_2'."""
+    seen, out = {}, []
+    for name in names:
+        seen[name] = seen.get(name, 0) + 1
+        out.append(name if seen[name] == 1 else f"{name}_{seen[name]}")
+    return out
+
+
 # ---- pandas -----------------------------------------------------------------------------------
 
+def _pandas_check(dtypes, what):
+    """Real numbers only (SPEC §5): as numpy.asarray of an ndarray would be refused, dates,
+    durations, complex and categories are a TypeError, not epoch numbers; object columns go
+    through the conversion, which refuses what is not a number."""
+    from pandas.api import types
+
+    for dtype in dtypes:
+        ok = types.is_object_dtype(dtype) or (
+            (types.is_numeric_dtype(dtype) or types.is_bool_dtype(dtype)) and not types.is_complex_dtype(dtype)
+            and not isinstance(dtype, types.CategoricalDtype) and not types.is_timedelta64_dtype(dtype))
+        if not ok:
+            raise TypeError(f"{what}: data must be real numbers, got a column of dtype {dtype}")
+
+
 def _pandas_values(obj, what):
+    import pandas as pd
+
+    _pandas_check([obj.dtype] if isinstance(obj, pd.Series) else list(obj.dtypes), what)
     return _as_float(lambda: obj.to_numpy(dtype=np.float64, na_value=np.nan), what)
+
+
+def _pandas_other(data, what):
+    """A pandas object that is neither a Series nor a DataFrame: an Index reads as an array."""
+    import pandas as pd
+
+    if isinstance(data, pd.Index):
+        _pandas_check([data.dtype], what)
+        return np.asarray(data)
+    raise TypeError(f"{what}: data must be a 1-D sequence of numbers, a pandas Series or a DataFrame, "
+                    f"not {type(data).__name__}")
 
 
 def _pandas_kama(data, args, kwargs):
@@ -65,7 +107,7 @@ def _pandas_kama(data, args, kwargs):
         kwargs["axis"] = 0  # one series per column
         y = _column_errors(lambda: _kama.kama(values, *args, **kwargs), data.columns)
         return pd.DataFrame(y, index=data.index, columns=data.columns, copy=False)
-    return _kama.kama(np.asarray(data), *args, **kwargs)  # an Index, an array-like: an ndarray back
+    return _kama.kama(_pandas_other(data, "kama"), *args, **kwargs)
 
 
 def _pandas_batch(data, args, kwargs):
@@ -79,11 +121,13 @@ def _pandas_batch(data, args, kwargs):
         values = np.ascontiguousarray(_pandas_values(data, "kama_batch").T)  # one series per row
         res = _column_errors(lambda: _kama.kama_batch(values, *args, **kwargs), data.columns)
         series, rows, n = res["values"].shape
-        columns = pd.MultiIndex.from_product([data.columns, res["periods"]],
-                                             names=[data.columns.name, "period"])
+        multi = isinstance(data.columns, pd.MultiIndex)  # (sym, field) columns: (sym, field, period)
+        columns = pd.MultiIndex.from_tuples(
+            [(*c, p) if multi else (c, p) for c in data.columns for p in res["periods"].tolist()],
+            names=[*(data.columns.names if multi else [data.columns.name]), "period"])
         return pd.DataFrame(res["values"].reshape(series * rows, n).T, index=data.index, columns=columns,
                             copy=False)
-    return _kama.kama_batch(np.asarray(data), *args, **kwargs)
+    return _kama.kama_batch(_pandas_other(data, "kama_batch"), *args, **kwargs)
 
 
 # ---- polars -----------------------------------------------------------------------------------
@@ -91,6 +135,8 @@ def _pandas_batch(data, args, kwargs):
 def _polars_values(obj, what):
     import polars as pl
 
+    if not (obj.dtype.is_numeric() or obj.dtype == pl.Boolean):
+        raise TypeError(f"{what}: data must be real numbers, got a column of dtype {obj.dtype}")
     return _as_float(lambda: obj.cast(pl.Float64).to_numpy(), what)
 
 
@@ -116,15 +162,17 @@ def _polars_batch(data, args, kwargs):
 
     if isinstance(data, pl.Series):
         res = _kama.kama_batch(_polars_values(data, "kama_batch"), *args, **kwargs)
-        return pl.DataFrame([pl.Series(f"kama_{p}", row, nan_to_null=True)
-                             for p, row in zip(res["periods"].tolist(), res["values"])])
+        names = _unique([f"kama_{p}" for p in res["periods"].tolist()])
+        return pl.DataFrame([pl.Series(name, row, nan_to_null=True) for name, row in zip(names, res["values"])])
     if isinstance(data, pl.DataFrame):
         columns = data.columns
-        values = np.vstack([_polars_values(data[c], "kama_batch") for c in columns])
+        values = np.vstack([_polars_values(data[c], "kama_batch") for c in columns]) if columns else \
+            np.empty((0, data.height))
         res = _column_errors(lambda: _kama.kama_batch(values, *args, **kwargs), columns)
         periods = res["periods"].tolist()
-        return pl.DataFrame([pl.Series(f"{c}_kama_{p}", res["values"][j, k], nan_to_null=True)
-                             for j, c in enumerate(columns) for k, p in enumerate(periods)])
+        names = _unique([f"{c}_kama_{p}" for c in columns for p in periods])
+        rows = [res["values"][j, k] for j in range(len(columns)) for k in range(len(periods))]
+        return pl.DataFrame([pl.Series(name, row, nan_to_null=True) for name, row in zip(names, rows)])
     raise TypeError(f"kama_batch: a polars {type(data).__name__} is not a Series or DataFrame")
 
 

@@ -101,13 +101,15 @@ def test_out_and_errors(series, wide):
         kama.kama(series.iloc[:10], 30)
 
 
-def test_ndarray_calls_import_neither_library():
+def test_ndarray_calls_import_neither_library(tmp_path):
     code = ("import sys, numpy as np, kama\n"
             "x = np.arange(100.0)\n"
             "kama.kama(x, 5); kama.kama_batch(x, (2, 4, 1)); kama.KamaStream(5).update_many(x)\n"
             "kama.kama(list(x), 5); kama.kama(np.ma.masked_array(x), 5)\n"
             "print(sorted(m for m in ('pandas', 'polars') if m in sys.modules))\n")
-    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    # From another folder: in the source tree `import kama` would find the unbuilt package.
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
     assert res.stdout.strip() == "[]"
 
 
@@ -155,8 +157,9 @@ def test_polars_expression_lazy_and_per_group(pl):
 
     same = df.with_columns(k=kp.kama("close", 30, compat="talib").over("symbol"))["k"]
     np.testing.assert_array_equal(same.fill_null(np.nan).to_numpy(), want)
-    last = df.group_by("symbol", maintain_order=True).agg(pl.col("close").kama(30).last())
-    np.testing.assert_allclose(last["close"].to_numpy(), [kama.kama(close[sym == s], 30)[-1] for s in "ABC"])
+    lists = df.group_by("symbol", maintain_order=True).agg(pl.col("close").kama(30))
+    for s, got in zip(lists["symbol"], lists["close"]):  # each group whole, in one batch
+        np.testing.assert_array_equal(got.fill_null(np.nan).to_numpy(), kama.kama(close[sym == s], 30))
 
 
 def test_readme_recipes_run(pl):
@@ -172,3 +175,49 @@ def test_readme_recipes_run(pl):
     assert isinstance(scope["close_kama"], pd.Series) and scope["out"].shape == (3000, 4)
     np.testing.assert_array_equal(scope["btc"].fill_null(np.nan).to_numpy(),
                                   kama.kama(scope["wide"]["BTC"].to_numpy(), 30))
+
+
+def test_subclasses_and_other_pandas_objects():
+    """A user's DataFrame subclass is a DataFrame (one series per column), not an ndarray."""
+    class Prices(pd.DataFrame):
+        @property
+        def _constructor(self):
+            return Prices
+    x = 100 + np.cumsum(np.random.default_rng(1).standard_normal((200, 3)), axis=0)
+    y = kama.kama(Prices(x), 30)
+    assert isinstance(y, pd.DataFrame)
+    np.testing.assert_array_equal(y.to_numpy(), kama.kama(x, 30, axis=0))
+    np.testing.assert_array_equal(kama.kama(pd.Index(x[:, 0]), 5), kama.kama(x[:, 0], 5))
+    for other in (pd.Timestamp("2024-01-01"), pd.DataFrame(x).groupby(0)):
+        with pytest.raises(TypeError, match="a pandas Series or a DataFrame, not"):
+            kama.kama(other, 5)
+
+
+@pytest.mark.parametrize("column", [pd.date_range("2024", periods=50), pd.to_timedelta(np.arange(50), "s"),
+                                    np.arange(50) + 1j, pd.Categorical(np.arange(50.0))],
+                         ids=["datetime", "timedelta", "complex", "category"])
+def test_non_numeric_columns_are_refused(column):
+    """As for an ndarray of these dtypes (SPEC §5): a TypeError, not epoch numbers."""
+    with pytest.raises(TypeError, match="real numbers"):
+        kama.kama(pd.DataFrame({"time": column, "close": np.arange(50.0)}), 5)
+    with pytest.raises(TypeError, match="real numbers"):
+        kama.kama_batch(pd.Series(column), (2, 3, 1))
+
+
+def test_options_are_checked_before_the_data():
+    for kw, match in (({"nan_policy": "omit"}, "Invalid nan_policy"), ({"kernel": "bogus"}, "Unknown kernel")):
+        with pytest.raises(ValueError, match=match):
+            kama.kama(pd.Series(["a"] * 10), 5, **kw)
+
+
+def test_batch_column_labels(pl):
+    x = 100 + np.cumsum(np.random.default_rng(2).standard_normal((100, 4)), axis=0)
+    cols = pd.MultiIndex.from_tuples([("a", "o"), ("a", "c"), ("b", "o"), ("b", "c")], names=["sym", "fld"])
+    res = kama.kama_batch(pd.DataFrame(x, columns=cols), (5, 10, 5))
+    assert res.columns.names == ["sym", "fld", "period"] and res.columns[1] == ("a", "o", 10)
+    np.testing.assert_array_equal(res[("b", "c", 10)].to_numpy(), kama.kama(x[:, 3], 10))
+    assert kama.kama_batch(pl.Series(x[:, 0]), periods=[5, 5]).columns == ["kama_5", "kama_5_2"]
+    assert kama.kama_batch(pl.DataFrame(), (5, 10, 5)).shape == (0, 0)
+    for bad in (pl.Series([{"a": 1}]), pl.datetime_range(pl.datetime(2024, 1, 1), pl.datetime(2024, 1, 2), "1h", eager=True)):
+        with pytest.raises(TypeError, match="real numbers"):
+            kama.kama(bad, 2)

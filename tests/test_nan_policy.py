@@ -12,7 +12,7 @@ from reference import kama_exact
 
 import kama
 
-N = 40_000  # several SIMD superblocks (8 lanes x 8192 outputs with AVX-512 is 65,536 per block)
+N = 70_000  # past one SIMD superblock (8 lanes x 8192 outputs with AVX-512 is 65,536), so threads split it
 
 
 def walk(n, seed=0):
@@ -38,14 +38,17 @@ def assert_skips(y, x, want_packed):
     assert np.isnan(y[~keep]).all()
 
 
-# Holes: single NaNs, runs, a NaN at the seed, and at the lane and block boundaries of the SIMD
-# kernels (lanes of 8192 outputs after the first `period` bars; 4 and 8 lanes a superblock).
+# Holes: single NaNs, runs, NaNs at the seed, and near the positions where the SIMD kernels
+# start a lane or a superblock. The kernels see the series without its holes (whose own lane
+# and block boundaries tests/test_simd.py covers); what these tests check is that the holes are
+# taken out and the outputs put back at the right bars, and (below) the numbers against the
+# exact reference.
 def holes_for(period):
     singles = [5, 77, 1000, 4095]
     runs = list(range(200, 230)) + list(range(12_000, 12_003))
     seed = [period, period - 1]
     lanes = [period + 8192 * k + d for k in (1, 2, 3, 4) for d in (-1, 0, 1)]
-    blocks = [period + 32_768 + d for d in (-1, 0, 1)]
+    blocks = [period + 32_768 + d for d in (-1, 0, 1)] + [period + 65_536 + d for d in (-1, 0, 1)]
     return sorted(set(singles + runs + seed + lanes + blocks))
 
 
@@ -177,3 +180,35 @@ def test_masked_values_are_missing_values(kernel):
     np.testing.assert_array_equal(kama.KamaStream(20).update_many(m), kama.kama(nan_x, 20, kernel="scalar"))
     with pytest.raises(TypeError, match="real numbers"):
         kama.kama(np.ma.masked_array(["a", "b"]), 1)
+
+
+def test_skip_memory_error_leaves_out_untouched(tmp_path):
+    """The copy without the NaN bars is the one allocation of skip: when it fails, out= is left
+    as it was and the message says what was asked for (SPEC §5). In a subprocess with a capped
+    address space; not under a sanitizer, which reserves address space of its own."""
+    import os
+    import subprocess
+    import sys
+
+    if os.environ.get("ASAN_OPTIONS") or os.environ.get("LD_PRELOAD"):
+        pytest.skip("address-space limits do not apply under the sanitizer build")
+    code = """if True:
+        import resource, numpy as np, kama
+        n = 30_000_000
+        x = np.ones(n); x[::1000] = np.nan            # 240 MB, and a NaN every 1000 bars
+        out = np.full(n, 7.0)                         # 240 MB, filled before the limit
+        soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+        used = int(open("/proc/self/statm").read().split()[0]) * resource.getpagesize()
+        resource.setrlimit(resource.RLIMIT_AS, (used + 200 * 2**20, hard))  # < 16 * 30M bytes
+        try:
+            kama.kama(x, 10, nan_policy="skip", out=out, threads=1)
+        except MemoryError as exc:
+            print(exc)
+        print(bool((out == 7.0).all()), kama._kama._live_buffers())
+    """
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    assert res.returncode == 0, res.stderr
+    lines = res.stdout.strip().splitlines()
+    # 16 bytes for each of the 29,970,000 valid values: 457. MiB, in NumPy's wording
+    assert lines[0] == "kama: Unable to allocate 457. MiB for the series without its missing values (nan_policy='skip')"
+    assert lines[-1] == "True 0"

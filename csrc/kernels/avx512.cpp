@@ -74,13 +74,7 @@ struct vec_avx512 {
 
 status_t kama_f64_avx512(const double* x, std::size_t n, std::size_t first, const params_t& prm,
                        double* y) {
-    status_t st;
-    switch (prm.compat) {  // the efficiency-ratio rule; tulipy's is TA-Lib's (kama_math.hpp's er_rule)
-        case compat_t::talib:
-        case compat_t::tulipy: st = run_simd<vec_avx512, compat_t::talib>(x, n, first, prm, y); break;
-        case compat_t::pandas_ta: st = run_simd<vec_avx512, compat_t::pandas_ta>(x, n, first, prm, y); break;
-        default: st = run_simd<vec_avx512, compat_t::vectorta>(x, n, first, prm, y); break;
-    }
+    const status_t st = run_simd_mode<vec_avx512>(x, n, first, prm, y);
     _mm256_zeroupper();  // back to baseline code: leave no dirty upper state (see simd_kama.hpp)
     return st;
 }

@@ -59,7 +59,8 @@ double seed_value(const double* x, std::size_t first, const params_t& prm) noexc
 // ones are unchanged. A kernel's result is final before this runs.
 void mute_unstable(double* y, std::size_t n, std::size_t first, const params_t& prm) noexcept;
 
-enum class status_t : int { ok = 0, no_memory = 1 };
+// no_packed_memory: nan_policy="skip" could not copy the series without its NaN bars.
+enum class status_t : int { ok = 0, no_memory = 1, no_packed_memory = 2 };
 
 // Computes KAMA of x[0..n) into y[0..n). `first` is the index of the first non-NaN value
 // (n when there is none). The caller has validated the inputs for the mode (SPEC §5); in talib

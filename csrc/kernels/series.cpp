@@ -26,7 +26,7 @@ status_t run_series(kernel_fn kernel, const double* x, std::size_t n, std::size_
     // The series without its NaN bars, computed as one (every output, the unstable ones too,
     // counts on it), then each output put back at its bar. Scratch before y is written.
     auto* packed = static_cast<double*>(std::malloc(2 * valid * sizeof(double)));
-    if (!packed) return status_t::no_memory;
+    if (!packed) return status_t::no_packed_memory;
     double* const ys = packed + valid;
     std::size_t m = 0;
     for (std::size_t i = first; i < n; ++i)

@@ -401,5 +401,16 @@ status_t run_simd(const double* x, std::size_t n, std::size_t first, const param
     return status_t::ok;
 }
 
+// run_simd for the mode's efficiency-ratio rule (tulipy's is TA-Lib's: kama_math.hpp's er_rule).
+template <class V>
+status_t run_simd_mode(const double* x, std::size_t n, std::size_t first, const params_t& prm, double* y) {
+    switch (prm.compat) {
+        case compat_t::talib:
+        case compat_t::tulipy: return run_simd<V, compat_t::talib>(x, n, first, prm, y);
+        case compat_t::pandas_ta: return run_simd<V, compat_t::pandas_ta>(x, n, first, prm, y);
+        default: return run_simd<V, compat_t::vectorta>(x, n, first, prm, y);
+    }
+}
+
 }  // namespace
 }  // namespace kama

@@ -313,9 +313,79 @@ bool stream_peek(const stream_t& s, double value, double* out) noexcept {
     return s.muted >= s.prm.unstable;
 }
 
-void stream_update_many(stream_t& s, const double* values, std::size_t n, double* out) noexcept {
+namespace {
+
+// stream_update over values[0..n) for a stream in its steady state (past the seed, every output
+// given), by the rule C = er_rule(compat), with the state in locals. The arithmetic is
+// stream_output<true>'s, operation for operation, so the outputs are the same bits; only the
+// per-bar dispatch and bookkeeping are gone.
+template <compat_t C, bool skip>
+void run_steady(stream_t& s, const double* values, std::size_t n, double* out) noexcept {
+    const std::size_t p = s.prm.period;
+    double* const ring = s.ring;
+    double* const blocks = s.blocks;
+    const double diff = s.prm.fsc - s.prm.ssc, ssc = s.prm.ssc;
+    std::size_t pos = s.pos, r = s.r;
+    double prefix = s.prefix, last = s.last, y = s.y;
     for (std::size_t i = 0; i < n; ++i) {
+        const double value = values[i];
+        if (skip && std::isnan(value)) {  // left out: the state stays as it was
+            out[i] = nan_v;
+            continue;
+        }
+        const double move = std::fabs(value - last);
+        double volatility;
+        if (r == 0) {
+            blocks[p - 1] = move;
+            suffix_sums(blocks, p);
+            prefix = 0.0;
+            volatility = blocks[0] + prefix;
+        } else {
+            prefix = prefix + move;
+            volatility = blocks[r] + prefix;
+            blocks[r - 1] = move;
+        }
+        const double change = value - ring[pos];
+        y = advance(y, smoothing(efficiency<C>(change, volatility, p), diff, ssc), value);
+        out[i] = y;
+        r = r + 1 == p ? 0 : r + 1;
+        ring[pos] = value;
+        pos = pos + 1 == p ? 0 : pos + 1;
+        last = value;
+    }
+    s.pos = pos;
+    s.r = r;
+    s.prefix = prefix;
+    s.last = last;
+    s.y = y;
+}
+
+template <compat_t C>
+void run_steady_for(stream_t& s, const double* values, std::size_t n, double* out) noexcept {
+    if (s.prm.skip_nan) {
+        run_steady<C, true>(s, values, n, out);
+    } else {
+        run_steady<C, false>(s, values, n, out);
+    }
+}
+
+// Past the warm-up, the seed and the unstable outputs: every later bar is one recurrence step.
+inline bool steady(const stream_t& s) noexcept {
+    return !copies_input(s.prm) && s.seen == s.prm.period + 1 && s.muted > s.prm.unstable;
+}
+
+}  // namespace
+
+void stream_update_many(stream_t& s, const double* values, std::size_t n, double* out) noexcept {
+    std::size_t i = 0;
+    for (; i < n && !steady(s); ++i) {
         if (!stream_update(s, values[i], out + i)) out[i] = nan_v;
+    }
+    if (i == n) return;
+    switch (er_rule(s.prm.compat)) {
+        case compat_t::talib: run_steady_for<compat_t::talib>(s, values + i, n - i, out + i); break;
+        case compat_t::pandas_ta: run_steady_for<compat_t::pandas_ta>(s, values + i, n - i, out + i); break;
+        default: run_steady_for<compat_t::vectorta>(s, values + i, n - i, out + i); break;
     }
 }
 

@@ -234,3 +234,21 @@ def test_getters_wait_without_the_gil():
         stop.set()
         r.join(5)
     assert not r.is_alive()
+
+
+@pytest.mark.parametrize("policy", ["propagate", "skip"])
+def test_update_many_fast_path_equals_update_bit_for_bit(compat, policy):
+    """update_many runs a steady-state loop once the warm-up, the seed and the unstable outputs
+    are behind it; it must give update()'s bits, in chunks that start anywhere."""
+    rng = np.random.default_rng(31)
+    x = 100 + np.cumsum(rng.standard_normal(20_000))
+    x[[3, 400, 401, 9000]] = np.nan
+    x[5000:5100] = x[4999]  # a flat run
+    for period, unstable in [(1, 0), (2, 3), (30, 0), (257, 40)]:
+        one = kama.KamaStream(period, compat=compat, nan_policy=policy, unstable_period=unstable)
+        want = np.array([np.nan if v is None else v for v in map(one.update, x)])
+        many = kama.KamaStream(period, compat=compat, nan_policy=policy, unstable_period=unstable)
+        cuts = [0, 1, period, period + 1, 777, 5050, 20_000]
+        got = np.concatenate([many.update_many(x[a:b]) for a, b in zip(cuts, cuts[1:])])
+        np.testing.assert_array_equal(got, want)
+        assert many.value == one.value or (np.isnan(many.value) and np.isnan(one.value))

@@ -6,6 +6,11 @@
 // without it. The rules that keep the two locks from deadlocking: no thread blocks on the mutex
 // while it holds the GIL (it only tries it), no thread waits for the GIL while it holds the
 // mutex, and no Python code runs while the mutex is held.
+//
+// The common case takes no lock at all: every call that will touch the unit without the GIL
+// counts itself in `busy` while it still holds the GIL, and counts itself out (release) when it
+// is done. An O(1) call that holds the GIL and reads busy == 0 (acquire) knows that nobody is
+// touching the unit and nobody can start to until it lets the GIL go; so it works right there.
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -16,7 +21,7 @@
 #include <utility>
 
 #include "common.hpp"
-#include "kernels/glibc_symbols.hpp"  // std::mutex::try_lock
+#include "kernels/glibc_symbols.hpp"  // pthread symbols at the oldest versions
 
 namespace kama {
 namespace {
@@ -34,6 +39,19 @@ struct unit_t {
 struct lock_t {
     std::mutex mutex;
     std::atomic<int> waiting{0};  // O(1) callers blocked on (or about to block on) the mutex
+    std::atomic<int> busy{0};     // calls that touch (or are about to touch) the unit without the GIL
+};
+
+// Counts a call in lock.busy for its lifetime; made while the GIL is held.
+class busy_mark {
+   public:
+    explicit busy_mark(lock_t& lock) noexcept : lock_(lock) { lock_.busy.fetch_add(1, std::memory_order_relaxed); }
+    ~busy_mark() { lock_.busy.fetch_sub(1, std::memory_order_release); }
+    busy_mark(const busy_mark&) = delete;
+    busy_mark& operator=(const busy_mark&) = delete;
+
+   private:
+    lock_t& lock_;
 };
 
 struct StreamObject {
@@ -48,8 +66,9 @@ inline StreamObject* as_stream(PyObject* self) { return reinterpret_cast<StreamO
 // the O(1) callers waiting for the lock.
 template <class F>
 auto without_gil_locked(StreamObject* self, F&& f) {
-    gil_release nogil;
     lock_t& lock = *self->lock;
+    busy_mark mark(lock);  // before the GIL goes; counted out after the mutex is released
+    gil_release nogil;
     std::unique_lock<std::mutex> guard(lock.mutex);  // released before the GIL is taken back
     // Blocked above while another call holds the mutex; here a waiter is about to take it.
     while (lock.waiting.load(std::memory_order_acquire) > 0) {
@@ -60,18 +79,16 @@ auto without_gil_locked(StreamObject* self, F&& f) {
     return f(self->unit);
 }
 
-// Runs f(unit) under the stream's lock for O(1) work: with the GIL held when the lock is free,
-// else (another thread's update_many holds it) waiting and working with the GIL released. f is
-// plain C++, so either way is safe.
+// Runs f(unit) for O(1) work, the caller holding the GIL: right there when no call is busy
+// with the unit without the GIL, else (another thread's update_many, or a waiter) waiting for
+// the mutex and working with the GIL released. f is plain C++, so either way is safe.
 template <class F>
 auto locked(StreamObject* self, F&& f) {
-    std::mutex& mutex = self->lock->mutex;
-    if (mutex.try_lock()) {
-        std::lock_guard<std::mutex> guard(mutex, std::adopt_lock);
-        return f(self->unit);
-    }
-    gil_release nogil;
     lock_t& lock = *self->lock;
+    if (lock.busy.load(std::memory_order_acquire) == 0) return f(self->unit);
+    std::mutex& mutex = lock.mutex;
+    busy_mark mark(lock);  // a waiter touches the unit without the GIL too
+    gil_release nogil;
     lock.waiting.fetch_add(1, std::memory_order_acq_rel);
     mutex.lock();
     lock.waiting.fetch_sub(1, std::memory_order_acq_rel);

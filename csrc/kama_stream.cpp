@@ -5,12 +5,14 @@
 // with the GIL held, as releasing it would cost more than the bar (SPEC §6); update_many runs
 // without it. The rules that keep the two locks from deadlocking: no thread blocks on the mutex
 // while it holds the GIL (it only tries it), no thread waits for the GIL while it holds the
-// mutex, and no Python code runs while the mutex is held.
+// mutex, and no Python code runs while the mutex is held (nor in the lock-free window below).
 //
 // The common case takes no lock at all: every call that will touch the unit without the GIL
 // counts itself in `busy` while it still holds the GIL, and counts itself out (release) when it
 // is done. An O(1) call that holds the GIL and reads busy == 0 (acquire) knows that nobody is
 // touching the unit and nobody can start to until it lets the GIL go; so it works right there.
+// This needs a GIL: the stable ABI that kama builds for has one (Python.h refuses a
+// free-threaded build with Py_LIMITED_API), and the check below keeps it so.
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -21,7 +23,11 @@
 #include <utility>
 
 #include "common.hpp"
-#include "kernels/glibc_symbols.hpp"  // pthread symbols at the oldest versions
+#include "kernels/glibc_symbols.hpp"
+
+#ifdef Py_GIL_DISABLED
+#error "KamaStream's lock-free O(1) path relies on the GIL: a free-threaded build needs the mutex on every call"
+#endif  // pthread symbols at the oldest versions
 
 namespace kama {
 namespace {
@@ -87,6 +93,13 @@ auto locked(StreamObject* self, F&& f) {
     lock_t& lock = *self->lock;
     if (lock.busy.load(std::memory_order_acquire) == 0) return f(self->unit);
     std::mutex& mutex = lock.mutex;
+    // A call in flight outside the GIL may not hold the mutex right now (it is about to take
+    // it, or has let it go and waits for the GIL): every touch of the unit without the GIL is
+    // under the mutex, so holding it is enough, and waiting out the whole call is not needed.
+    if (mutex.try_lock()) {
+        std::lock_guard<std::mutex> guard(mutex, std::adopt_lock);
+        return f(self->unit);
+    }
     busy_mark mark(lock);  // a waiter touches the unit without the GIL too
     gil_release nogil;
     lock.waiting.fetch_add(1, std::memory_order_acq_rel);

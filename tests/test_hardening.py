@@ -366,3 +366,106 @@ def test_periods_from_sequences_without_or_with_a_wrong_len():
 
     assert kama.kama_batch(PRICES, periods=ItemsOnly())["periods"].tolist() == [5, 9, 14]
     assert kama.kama_batch(PRICES, periods=Overstated([3, 4, 5]))["periods"].tolist() == [3, 4, 5]
+
+
+@pytest.fixture
+def fast_switching():
+    """Threads take turns often (more interleavings a run); the interval is restored after."""
+    old = sys.getswitchinterval()
+    sys.setswitchinterval(1e-5)
+    yield
+    sys.setswitchinterval(old)
+
+
+@pytest.mark.parametrize("round_", range(6))
+def test_concurrent_calls_are_some_serial_order(round_, fast_switching):
+    """SPEC §6: threads mixing update(), update_many() and snapshots on one stream give the
+    results of some serial order of the calls. Values are numbered per writer, and the period is
+    longer than everything fed concurrently, so the final ring spells out the order in which the
+    calls took effect; replaying that order on a fresh stream must give every call's result,
+    every snapshot (at a call boundary) and the final state, bit for bit."""
+    import hashlib
+    import random
+
+    period = 1 << 15
+    warm = 100 + np.cumsum(np.random.default_rng(5).standard_normal(period + 5))
+    s = kama.KamaStream(period)
+    s.update_many(warm)
+    room = [period - 10]  # every concurrent value stays in the ring
+    room_lock, stop = threading.Lock(), threading.Event()
+    logs, snaps, errors = {}, [], []
+
+    def take(n):
+        with room_lock:
+            if room[0] < n:
+                return False
+            room[0] -= n
+            return True
+
+    def writer(w, many):
+        r, seq, log = random.Random(w * 100 + round_), 0, []
+        try:
+            while not stop.is_set():
+                n = r.choice([1, 7, 500, 3000]) if many else 1
+                if not take(n):
+                    break
+                vals = w * 1e8 + np.arange(seq, seq + n, dtype=np.float64)
+                seq += n
+                log.append(("many", vals, s.update_many(vals)) if many else ("one", vals[0], s.update(vals[0])))
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        logs[w] = log
+
+    def reader():
+        try:
+            while not stop.is_set():
+                c = s.copy() if random.random() < 0.5 else pickle.loads(pickle.dumps(s))
+                state = c.__reduce__()[2]
+                last = np.frombuffer(state[10], dtype=np.float64)[state[4] - 1]
+                snaps.append((last, hashlib.sha1(pickle.dumps(c)).digest()))
+                time.sleep(0.002)
+        except BaseException as exc:  # noqa: BLE001
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(1, True)), threading.Thread(target=writer, args=(2, False)),
+               threading.Thread(target=reader)]
+    for t in threads:
+        t.start()
+    threads[0].join(60)
+    threads[1].join(60)
+    stop.set()
+    threads[2].join(60)
+    assert not any(t.is_alive() for t in threads), "a thread hung"
+    assert not errors, errors
+    state = s.__reduce__()[2]
+    ring = np.frombuffer(state[10], dtype=np.float64)[:period]
+    history = np.concatenate([ring[state[4]:], ring[:state[4]]])
+    total = sum(len(c[1]) if c[0] == "many" else 1 for log in logs.values() for c in log)
+    assert total > 10_000
+    fed = history[period - total:]
+    # Where each snapshot says it was taken: after the call that fed its last value.
+    taken = [(0 if last < 1e8 else int(np.flatnonzero(fed == last)[0]) + 1, digest) for last, digest in snaps]
+    wanted = {k for k, _ in taken}
+    replay = kama.KamaStream(period)
+    replay.update_many(warm)
+    at, boundary = 0, {}
+    if 0 in wanted:
+        boundary[0] = hashlib.sha1(pickle.dumps(replay)).digest()
+    nxt = {w: 0 for w in logs}
+    while at < total:  # the calls in the order the ring shows
+        w = int(fed[at] // 1e8)
+        kind, vals, got = logs[w][nxt[w]]
+        nxt[w] += 1
+        if kind == "many":
+            assert np.array_equal(fed[at:at + len(vals)], vals), "an update_many was torn"
+            np.testing.assert_array_equal(replay.update_many(vals), got)
+            at += len(vals)
+        else:
+            assert fed[at] == vals and replay.update(vals) == got
+            at += 1
+        if at in wanted:
+            boundary[at] = hashlib.sha1(pickle.dumps(replay)).digest()
+    assert pickle.dumps(replay) == pickle.dumps(s)
+    assert snaps
+    for k, digest in taken:  # each snapshot is the replay's state after some call, not inside one
+        assert boundary.get(k) == digest, f"a snapshot after value {k} is no serial state"

@@ -167,6 +167,14 @@ bool run_rows(std::size_t count, std::size_t workers, F&& row) {
     return true;
 }
 
+// 2-D kama() with a kernel that has a many-series variant (`many`, `lanes` series a call):
+// whether it pays here, and the run, which equals run_series with the scalar kernel on every
+// series bit for bit. firsts[k]: series k's first valid index. False when scratch memory
+// ran out (y may be partly written). `threads` as kama() takes it. Call it without the GIL.
+bool panel_pays(std::size_t rows, std::size_t lanes, const params_t& prm) noexcept;
+bool run_panel(rows_fn many, std::size_t lanes, const double* x, std::size_t rows, std::size_t n,
+               const std::size_t* firsts, const params_t& prm, std::size_t threads, double* y) noexcept;
+
 // Module-level objects.
 PyObject* py_kama(PyObject* module, PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames);
 PyObject* py_kama_batch(PyObject* module, PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames);

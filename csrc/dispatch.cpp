@@ -38,9 +38,9 @@ cpu_features_t detect() noexcept {
 
 // Serial first, then in ascending ISA order; best_kernel() takes the last usable one.
 const kernel_entry table[k_count] = {
-    {"scalar", kama_f64_scalar},
-    {"avx2", kama_f64_avx2},
-    {"avx512", kama_f64_avx512},
+    {"scalar", kama_f64_scalar, nullptr, 1},
+    {"avx2", kama_f64_avx2, kama_rows_f64_avx2, 4},
+    {"avx512", kama_f64_avx512, kama_rows_f64_avx512, 8},
 };
 
 }  // namespace
@@ -51,6 +51,16 @@ const cpu_features_t& cpu_features() noexcept {
 }
 
 const kernel_entry& kernel_info(kernel_id id) noexcept { return table[id]; }
+
+rows_fn rows_kernel_for(kernel_fn fn, std::size_t* lanes) noexcept {
+    for (const kernel_entry& e : table) {
+        if (e.fn == fn && e.rows) {
+            *lanes = e.lanes;
+            return e.rows;
+        }
+    }
+    return nullptr;
+}
 
 bool kernel_usable(kernel_id id, char* why, std::size_t size) noexcept {
     const cpu_features_t& f = cpu_features();

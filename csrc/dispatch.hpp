@@ -19,6 +19,8 @@ enum kernel_id : int { k_scalar = 0, k_avx2 = 1, k_avx512 = 2, k_count = 3 };
 struct kernel_entry {
     const char* name;
     kernel_fn fn;  // nullptr: not built into this version
+    rows_fn rows;  // its many-series kernel (simd_rows.hpp), nullptr for none
+    std::size_t lanes;  // series per rows() call
 };
 
 const cpu_features_t& cpu_features() noexcept;
@@ -31,6 +33,9 @@ bool kernel_usable(kernel_id id, char* why = nullptr, std::size_t size = 0) noex
 // Parses a kernel name (None/"auto" handled by the caller). Returns false for an unknown name.
 bool kernel_from_name(const char* name, kernel_id* id) noexcept;
 const char* kernel_names_for_error() noexcept;
+
+// The many-series kernel that goes with `fn` (nullptr for none) and the series it takes at once.
+rows_fn rows_kernel_for(kernel_fn fn, std::size_t* lanes) noexcept;
 
 // The best kernel usable here.
 kernel_id best_kernel() noexcept;

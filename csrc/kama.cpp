@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "common.hpp"
+#include "dispatch.hpp"
 
 namespace kama {
 
@@ -27,7 +28,10 @@ extern const char kama_doc[] =
     "out: a writable float64 array of the same shape to fill and return.\n"
     "threads: None uses every core when the work is large enough to pay; 1 stays on the calling\n"
     "thread. A long series split over threads agrees to rounding with threads=1; many series\n"
-    "are shared out whole, so each equals its own 1-D call with threads=1 bit for bit.\n\n"
+    "are shared out whole and never change with threads. With a SIMD kernel, series that start\n"
+    "on the same bar run side by side on the scalar kernel's arithmetic (each equals\n"
+    "kama(series, kernel='scalar') bit for bit); fewer than a vector's lanes of them (8 with\n"
+    "AVX-512, 4 with AVX2), nan_policy='skip' or a period over 65536 run one by one.\n\n"
     "Returns a float64 array; NaN during the warm-up of `period` bars after the leading NaNs\n"
     "(period - 1 bars in the tulipy and pandas_ta modes, which output their seed).\n\n"
     ">>> import kama\n"
@@ -74,7 +78,8 @@ bool overlaps(const double* x, std::size_t n, PyArrayObject* out) {
 // kama() for `rows` series of n values, the rows of x (one series for 1-D data, nd == 1).
 // Each series is validated as SPEC 5 says and computed by `kernel`. A lone series may be split
 // over threads and written straight into a contiguous out=; many are shared out whole across
-// threads (each then equals its own 1-D call with threads=1) and reach out= through a buffer,
+// threads (side by side through run_panel when the kernel has a many-series variant, else each
+// equal to its own 1-D call with threads=1) and reach out= through a buffer,
 // so that out= is never half-written. The result has the data's shape: (n,), (rows, n), or
 // (n, rows) as a transposed view when the series ran along axis 0.
 PyObject* compute(const double* x, std::size_t rows, std::size_t n, int nd, int axis, kernel_fn kernel,
@@ -95,6 +100,7 @@ PyObject* compute(const double* x, std::size_t rows, std::size_t n, int nd, int 
     }
     const bool direct = nd == 1 && out && PyArray_ISCARRAY(out) && !overlaps(x, n, out);
     const std::size_t workers = nd == 1 ? 1 : workers_for(prm.threads, rows, rows * n);
+    const std::size_t threads = prm.threads;
     if (nd == 2) prm.threads = 1;  // threads go across series
     prm.period = static_cast<std::size_t>(period.value);
     // What could not be allocated, if anything: the per-series first indices, the result, or
@@ -120,20 +126,30 @@ PyObject* compute(const double* x, std::size_t rows, std::size_t n, int nd, int 
                        : (buffer = static_cast<double*>(alloc_buffer(rows * n)));
             if (!y) missing = short_of::result;
         }
-        if (y && !run_rows(rows, workers, [&](std::size_t k) {
-                const status_t st = run_series(kernel, x + k * n, n, firsts[k], prm, y + k * n);
-                if (st == status_t::no_packed_memory) packed_short.store(k, std::memory_order_relaxed);
-                return st == status_t::ok;
-            }))
+        std::size_t lanes = 0;
+        const rows_fn many = nd == 2 ? rows_kernel_for(kernel, &lanes) : nullptr;
+        if (y && many && panel_pays(rows, lanes, prm)) {
+            if (!run_panel(many, lanes, x, rows, n, firsts, prm, threads, y)) missing = short_of::scratch;
+        } else if (y && !run_rows(rows, workers, [&](std::size_t k) {
+                       const status_t st = run_series(kernel, x + k * n, n, firsts[k], prm, y + k * n);
+                       if (st == status_t::no_packed_memory) packed_short.store(k, std::memory_order_relaxed);
+                       return st == status_t::ok;
+                   })) {
             missing = short_of::scratch;
+        }
         if (y && missing == short_of::nothing && out && !direct) {  // series k is out's row or column k
             char* base = static_cast<char*>(PyArray_DATA(out));
             const npy_intp s_series = nd == 1 ? 0 : PyArray_STRIDE(out, axis == 1 ? 0 : 1);
             const npy_intp s_time = PyArray_STRIDE(out, nd == 1 || axis == 1 ? nd - 1 : 0);
-            for (std::size_t k = 0; k < rows; ++k)
+            for (std::size_t k = 0; k < rows; ++k) {
+                char* row = base + static_cast<npy_intp>(k) * s_series;
+                if (s_time == sizeof(double)) {  // a contiguous row of out
+                    std::memcpy(row, y + k * n, n * sizeof(double));
+                    continue;
+                }
                 for (std::size_t t = 0; t < n; ++t)
-                    std::memcpy(base + static_cast<npy_intp>(k) * s_series + static_cast<npy_intp>(t) * s_time,
-                                y + k * n + t, sizeof(double));
+                    std::memcpy(row + static_cast<npy_intp>(t) * s_time, y + k * n + t, sizeof(double));
+            }
         }
     }
     const std::size_t bad_first = err != data_error::none ? valid_start(x + bad * n, n, firsts[bad], prm) : 0;

@@ -1,5 +1,6 @@
 """Comparison helpers shared by the test files."""
 import gc
+import os
 
 import numpy as np
 from reference import kama_exact
@@ -12,6 +13,23 @@ def live_buffers():
     cycle (an exception's traceback, say) may still hold one, and free it mid-test."""
     gc.collect()
     return kama._kama._live_buffers()
+
+
+# Series that a SIMD kernel's many-series variant takes at once (csrc/kernels/simd_rows.hpp).
+PANEL_LANES = {"avx2": 4, "avx512": 8}
+
+
+def panel_kernel(kernel, rows, period, compat="vectorta", nan_policy="propagate"):
+    """The kernel whose 1-D results the rows of a 2-D kama() call equal bit for bit: with a
+    SIMD kernel, at least its lanes of series, nan_policy="propagate", not TA-Lib's copy of
+    period 1 and period <= 65536, the series run side by side on the scalar kernel's
+    arithmetic; otherwise each runs on the kernel itself."""
+    name = kernel if kernel not in (None, "auto") else os.environ.get("KAMA_KERNEL") or kama.kernels()[-1]
+    name = name.removesuffix("_batch")
+    lanes = PANEL_LANES.get(name)
+    many = (lanes is not None and rows >= lanes and nan_policy == "propagate" and period <= 1 << 16
+            and not (compat == "talib" and period == 1))
+    return "scalar" if many else name
 
 
 def valid_for(x, period, compat):

@@ -1,9 +1,11 @@
 """Many at once: 2-D input (one series per row or column) and kama_batch with threads. Every
-series equals its own 1-D call (threads=1) bit for bit, whatever the layout or thread count."""
+series equals its own 1-D call (threads=1) bit for bit, with the kernel that helpers.panel_kernel
+names (the scalar kernel's arithmetic once a SIMD kernel runs series side by side), whatever the
+layout or thread count."""
 import numpy as np
 import pytest
 
-from helpers import live_buffers
+from helpers import PANEL_LANES, live_buffers, panel_kernel, valid_for
 
 import kama
 
@@ -17,8 +19,11 @@ def panel(rows, n, seed=0, lead=None):
     return x
 
 
-def one_by_one(x2d, period, **kw):
-    return np.stack([kama.kama(row, period, threads=1, **kw) for row in x2d]) if len(x2d) else np.empty(x2d.shape)
+def one_by_one(x2d, period, kernel=None, compat="vectorta", **kw):
+    if not len(x2d):
+        return np.empty(x2d.shape)
+    k = panel_kernel(kernel, len(x2d), period, compat, kw.get("nan_policy", "propagate"))
+    return np.stack([kama.kama(row, period, kernel=k, compat=compat, threads=1, **kw) for row in x2d])
 
 
 @pytest.mark.parametrize("shape", [(1, 500), (3, 31), (7, 5000), (64, 2100), (2, 70_000)])
@@ -28,6 +33,61 @@ def test_rows_equal_single_calls(kernel, compat, shape):
     for threads in (1, 2, None):
         got = kama.kama(x, 30, kernel=kernel, compat=compat, threads=threads)
         np.testing.assert_array_equal(got, want)
+
+
+def mixed_panel(rows, n, seed=0):
+    """Runs of series that share a first valid index (more and fewer than a group of lanes),
+    lone ones, a NaN inside one series and an infinity inside another."""
+    x = panel(rows, n, seed=seed)
+    firsts = [0] * (rows // 2) + [13] * (rows // 4)
+    firsts += [20 + 3 * k for k in range(rows - len(firsts))]
+    for k, f in enumerate(np.random.default_rng(seed).permutation(firsts)):
+        x[k, :f] = np.nan
+    x[1, n // 2] = np.nan
+    x[2, n // 3] = np.inf
+    return x
+
+
+@pytest.mark.parametrize("period", [1, 2, 30, 700])
+def test_series_side_by_side_equal_the_scalar_kernel(simd, compat, period):
+    """The many-series kernel in groups (the last overlapping the one before), lone series,
+    unstable_period and threads: every row is the scalar kernel's, bit for bit."""
+    x = mixed_panel(PANEL_LANES[simd] * 3 + 5, 3001, seed=period)
+    for unstable in (0, 7):
+        want = np.stack([kama.kama(row, period, kernel="scalar", compat=compat, unstable_period=unstable)
+                         for row in x])
+        for threads in (1, 2, None):
+            got = kama.kama(x, period, kernel=simd, compat=compat, unstable_period=unstable, threads=threads)
+            np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("n", [3, 7, 8, 9, 31, 33, 64, 65])
+def test_series_side_by_side_short(simd, compat, n):
+    """Lengths around a tile of lanes and around the first output."""
+    lanes = PANEL_LANES[simd]
+    for period in (2, 5, n - 2, n - 1, n):
+        x = panel(lanes + 1, n, seed=n + period)
+        if period < 1 or not valid_for(x[0], period, compat):
+            continue
+        want = np.stack([kama.kama(row, period, kernel="scalar", compat=compat) for row in x])
+        np.testing.assert_array_equal(kama.kama(x, period, kernel=simd, compat=compat), want)
+
+
+@pytest.mark.parametrize("n", [140_000, 140_003])
+def test_series_side_by_side_large(simd, n):
+    """Results large enough to bypass the cache, rows aligned to a vector or not."""
+    x = panel(PANEL_LANES[simd], n, seed=11)
+    want = np.stack([kama.kama(row, 30, kernel="scalar") for row in x])
+    np.testing.assert_array_equal(kama.kama(x, 30, kernel=simd), want)
+    np.testing.assert_array_equal(kama.kama(x.T, 30, kernel=simd, axis=0), want.T)
+
+
+def test_series_side_by_side_long_period(simd):
+    """A period past the many-series kernel's limit runs each series on the kernel itself."""
+    x = panel(PANEL_LANES[simd], 140_000, seed=12)
+    for period in (65_536, 65_537):
+        want = np.stack([kama.kama(row, period, kernel=panel_kernel(simd, len(x), period)) for row in x])
+        np.testing.assert_array_equal(kama.kama(x, period, kernel=simd), want)
 
 
 def test_columns_with_axis_0(kernel, compat):

@@ -7,6 +7,7 @@
 #pragma GCC target("avx2,fma")
 
 #include "simd_kama.hpp"
+#include "simd_rows.hpp"
 
 namespace kama {
 namespace {
@@ -16,6 +17,7 @@ struct vec_avx2 {
     static constexpr std::size_t L = 4;
     static reg load(const double* p) { return _mm256_loadu_pd(p); }
     static void store(double* p, reg v) { _mm256_storeu_pd(p, v); }
+    static void stream(double* p, reg v) { _mm256_stream_pd(p, v); }  // p 32-byte aligned
     static reg set1(double v) { return _mm256_set1_pd(v); }
     static reg zero() { return _mm256_setzero_pd(); }
     static reg add(reg a, reg b) { return _mm256_add_pd(a, b); }
@@ -59,6 +61,13 @@ status_t kama_f64_avx2(const double* x, std::size_t n, std::size_t first, const 
                        double* y) {
     const status_t st = run_simd_mode<vec_avx2>(x, n, first, prm, y);
     _mm256_zeroupper();  // back to baseline code: leave no dirty upper state (see simd_kama.hpp)
+    return st;
+}
+
+status_t kama_rows_f64_avx2(const double* const* xs, double* const* ys, std::size_t lane_lo, std::size_t n,
+                       std::size_t first, const params_t& prm) {
+    const status_t st = run_rows_mode<vec_avx2>(xs, ys, lane_lo, n, first, prm);
+    _mm256_zeroupper();
     return st;
 }
 

@@ -10,6 +10,7 @@
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 
 #include "simd_kama.hpp"
+#include "simd_rows.hpp"
 
 namespace kama {
 namespace {
@@ -19,6 +20,7 @@ struct vec_avx512 {
     static constexpr std::size_t L = 8;
     static reg load(const double* p) { return _mm512_loadu_pd(p); }
     static void store(double* p, reg v) { _mm512_storeu_pd(p, v); }
+    static void stream(double* p, reg v) { _mm512_stream_pd(p, v); }  // p 64-byte aligned
     static reg set1(double v) { return _mm512_set1_pd(v); }
     static reg zero() { return _mm512_setzero_pd(); }
     static reg add(reg a, reg b) { return _mm512_add_pd(a, b); }
@@ -76,6 +78,13 @@ status_t kama_f64_avx512(const double* x, std::size_t n, std::size_t first, cons
                        double* y) {
     const status_t st = run_simd_mode<vec_avx512>(x, n, first, prm, y);
     _mm256_zeroupper();  // back to baseline code: leave no dirty upper state (see simd_kama.hpp)
+    return st;
+}
+
+status_t kama_rows_f64_avx512(const double* const* xs, double* const* ys, std::size_t lane_lo, std::size_t n,
+                       std::size_t first, const params_t& prm) {
+    const status_t st = run_rows_mode<vec_avx512>(xs, ys, lane_lo, n, first, prm);
+    _mm256_zeroupper();
     return st;
 }
 

@@ -79,6 +79,18 @@ status_t kama_f64_avx2(const double* x, std::size_t n, std::size_t first,
 status_t kama_f64_avx512(const double* x, std::size_t n, std::size_t first,
                          const params_t& prm, double* y);  // needs AVX-512F
 
+// Many series at once: V lanes of series that share their first valid index `first`, with
+// first + period < n and not TA-Lib's copy for period 1, up to kama_rows_max_period. xs[l] goes
+// to ys[l] (n values each), equal to kama_f64_scalar's result bit for bit; the lanes below
+// lane_lo are computed but not written. Scratch memory is taken before any y is written.
+constexpr std::size_t kama_rows_max_period = std::size_t(1) << 16;
+using rows_fn = status_t (*)(const double* const* xs, double* const* ys, std::size_t lane_lo, std::size_t n,
+                             std::size_t first, const params_t& prm);
+status_t kama_rows_f64_avx2(const double* const* xs, double* const* ys, std::size_t lane_lo, std::size_t n,
+                            std::size_t first, const params_t& prm);  // 4 series; AVX2 + FMA
+status_t kama_rows_f64_avx512(const double* const* xs, double* const* ys, std::size_t lane_lo, std::size_t n,
+                              std::size_t first, const params_t& prm);  // 8 series; AVX-512F
+
 // Index of the first value that is not NaN, or n when there is none.
 std::size_t first_valid(const double* x, std::size_t n) noexcept;
 // The number of values of x[0..n) that are not NaN.

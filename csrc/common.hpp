@@ -2,6 +2,7 @@
 // arrays that own C++-allocated memory.
 #pragma once
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 
 #include "kernels/kernels.hpp"
@@ -174,6 +175,15 @@ bool run_rows(std::size_t count, std::size_t workers, F&& row) {
 bool panel_pays(std::size_t rows, std::size_t lanes, const params_t& prm) noexcept;
 bool run_panel(rows_fn many, std::size_t lanes, const double* x, std::size_t rows, std::size_t n,
                const std::size_t* firsts, const params_t& prm, std::size_t threads, double* y) noexcept;
+
+// kama_batch of `series` series (rows of x) over periods[0..rows) with a kernel that has a
+// many-period variant: whether it pays, and the run into values (series * rows rows of n), equal
+// to run_series with the scalar kernel on every row bit for bit. False when scratch memory ran
+// out. Call it without the GIL.
+bool sweep_pays(std::size_t rows, std::size_t lanes, const params_t& prm) noexcept;
+bool run_sweeps(sweep_fn many, std::size_t lanes, const double* x, std::size_t series, std::size_t n,
+                const std::size_t* firsts, const std::uint64_t* periods, std::size_t rows, const params_t& prm,
+                std::size_t threads, double* values) noexcept;
 
 // Module-level objects.
 PyObject* py_kama(PyObject* module, PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames);

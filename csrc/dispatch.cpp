@@ -38,9 +38,9 @@ cpu_features_t detect() noexcept {
 
 // Serial first, then in ascending ISA order; best_kernel() takes the last usable one.
 const kernel_entry table[k_count] = {
-    {"scalar", kama_f64_scalar, nullptr, 1},
-    {"avx2", kama_f64_avx2, kama_rows_f64_avx2, 4},
-    {"avx512", kama_f64_avx512, kama_rows_f64_avx512, 8},
+    {"scalar", kama_f64_scalar, nullptr, nullptr, 1},
+    {"avx2", kama_f64_avx2, kama_rows_f64_avx2, kama_sweep_f64_avx2, 4},
+    {"avx512", kama_f64_avx512, kama_rows_f64_avx512, kama_sweep_f64_avx512, 8},
 };
 
 }  // namespace
@@ -57,6 +57,16 @@ rows_fn rows_kernel_for(kernel_fn fn, std::size_t* lanes) noexcept {
         if (e.fn == fn && e.rows) {
             *lanes = e.lanes;
             return e.rows;
+        }
+    }
+    return nullptr;
+}
+
+sweep_fn sweep_kernel_for(kernel_fn fn, std::size_t* lanes) noexcept {
+    for (const kernel_entry& e : table) {
+        if (e.fn == fn && e.sweep) {
+            *lanes = e.lanes;
+            return e.sweep;
         }
     }
     return nullptr;

@@ -19,8 +19,9 @@ enum kernel_id : int { k_scalar = 0, k_avx2 = 1, k_avx512 = 2, k_count = 3 };
 struct kernel_entry {
     const char* name;
     kernel_fn fn;  // nullptr: not built into this version
-    rows_fn rows;  // its many-series kernel (simd_rows.hpp), nullptr for none
-    std::size_t lanes;  // series per rows() call
+    rows_fn rows;    // its many-series kernel (simd_rows.hpp), nullptr for none
+    sweep_fn sweep;  // its many-period kernel (simd_sweep.hpp), nullptr for none
+    std::size_t lanes;  // series per rows() call, periods per sweep() call
 };
 
 const cpu_features_t& cpu_features() noexcept;
@@ -36,6 +37,8 @@ const char* kernel_names_for_error() noexcept;
 
 // The many-series kernel that goes with `fn` (nullptr for none) and the series it takes at once.
 rows_fn rows_kernel_for(kernel_fn fn, std::size_t* lanes) noexcept;
+// The same for the many-period kernel.
+sweep_fn sweep_kernel_for(kernel_fn fn, std::size_t* lanes) noexcept;
 
 // The best kernel usable here.
 kernel_id best_kernel() noexcept;

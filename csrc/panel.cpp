@@ -1,8 +1,11 @@
-// 2-D kama() with a SIMD kernel: series that share their first valid index run `lanes` at a
-// time through the kernel's many-series variant (simd_rows.hpp); the others run one by one on
-// the scalar kernel. Both do the scalar kernel's arithmetic, so every series equals
-// kama(series, kernel="scalar") bit for bit, however the series are grouped or threaded.
+// Many rows at once with a SIMD kernel. 2-D kama(): series that share their first valid index
+// run `lanes` at a time through the kernel's many-series variant (simd_rows.hpp). kama_batch:
+// periods run `lanes` at a time through its many-period variant (simd_sweep.hpp). The rows
+// left over run one by one on the scalar kernel. All of them do the scalar kernel's
+// arithmetic, so every row equals its kama(..., kernel="scalar") bit for bit, however the rows
+// are grouped or threaded.
 #include <algorithm>
+#include <cstdint>
 #include <cstdlib>
 
 #include "common.hpp"
@@ -12,12 +15,30 @@ namespace kama {
 
 namespace {
 
-// A unit of work: `count` series at order[at..at+count), `lanes` of them for a group (whose
-// lanes below lane_lo belong to the group before it), 1 for a lone series.
+// A unit of work: the rows at order[at..at+lanes) for a group (whose lanes below lane_lo belong
+// to the group before it), the row at order[at] alone otherwise; `series` for a sweep.
 struct unit_t {
     std::size_t at, lane_lo;
     bool group;
+    std::size_t series = 0;
 };
+
+// Units for the sorted rows order[lo..hi) that a group may take: whole groups, the last one
+// overlapping the one before it when the count is not a multiple of `lanes`; all alone when
+// there are fewer than `lanes`. Returns the new count.
+std::size_t add_units(unit_t* units, std::size_t count, std::size_t lo, std::size_t hi, std::size_t lanes,
+                      std::size_t series) {
+    const std::size_t m = hi - lo;
+    if (m < lanes) {
+        for (std::size_t k = lo; k < hi; ++k) units[count++] = {k, 0, false, series};
+        return count;
+    }
+    for (std::size_t g = 0; g * lanes < m; ++g) {
+        const std::size_t at = (g + 1) * lanes <= m ? lo + g * lanes : hi - lanes;
+        units[count++] = {at, lo + g * lanes - at, true, series};
+    }
+    return count;
+}
 
 }  // namespace
 
@@ -45,15 +66,9 @@ bool run_panel(rows_fn many, std::size_t lanes, const double* x, std::size_t row
     for (std::size_t lo = 0, hi; lo < rows; lo = hi) {
         hi = lo;
         while (hi < rows && firsts[order[hi]] == firsts[order[lo]]) ++hi;
-        const std::size_t m = hi - lo;
-        if (m < lanes || firsts[order[lo]] + prm.period >= n) {
-            for (std::size_t k = lo; k < hi; ++k) units[count++] = {k, 0, false};
-            continue;
-        }
-        for (std::size_t g = 0; g * lanes < m; ++g) {
-            const std::size_t at = (g + 1) * lanes <= m ? lo + g * lanes : hi - lanes;
-            units[count++] = {at, lo + g * lanes - at, true};
-        }
+        const bool steps = firsts[order[lo]] + prm.period < n;  // a recurrence step to run
+        count = add_units(units, count, lo, steps ? hi : lo, lanes, 0);
+        for (std::size_t k = steps ? hi : lo; k < hi; ++k) units[count++] = {k, 0, false};
     }
     const bool ok = run_rows(count, workers_for(threads, count, rows * n), [&](std::size_t u) {
         const unit_t& unit = units[u];
@@ -70,6 +85,69 @@ bool run_panel(rows_fn many, std::size_t lanes, const double* x, std::size_t row
         const std::size_t first = firsts[order[unit.at]];
         if (many(xs, ys, unit.lane_lo, n, first, prm) != status_t::ok) return false;
         for (std::size_t l = unit.lane_lo; l < lanes; ++l) mute_unstable(ys[l], n, first, prm);
+        return true;
+    });
+    std::free(order);
+    std::free(units);
+    return ok;
+}
+
+bool sweep_pays(std::size_t rows, std::size_t lanes, const params_t& prm) noexcept {
+    return lanes > 1 && rows >= lanes && !prm.skip_nan;
+}
+
+bool run_sweeps(sweep_fn many, std::size_t lanes, const double* x, std::size_t series, std::size_t n,
+                const std::size_t* firsts, const std::uint64_t* periods, std::size_t rows, const params_t& prm,
+                std::size_t threads, double* values) noexcept {
+    const std::size_t units_max = series * rows;  // the caller's task count: it fits
+    auto* order = static_cast<std::size_t*>(std::malloc(rows * sizeof(std::size_t)));
+    auto* units = static_cast<unit_t*>(std::malloc(units_max * sizeof(unit_t)));
+    if (!order || !units) {
+        std::free(order);
+        std::free(units);
+        return false;
+    }
+    for (std::size_t k = 0; k < rows; ++k) order[k] = k;
+    std::sort(order, order + rows, [periods](std::size_t a, std::size_t b) {
+        return periods[a] != periods[b] ? periods[a] < periods[b] : a < b;
+    });
+    // The periods a group may take form one run of the sorted order: past TA-Lib's copy for
+    // period 1, with a recurrence step before n, at most kama_rows_max_period.
+    std::size_t count = 0;
+    for (std::size_t j = 0; j < series; ++j) {
+        std::size_t lo = 0, hi;
+        params_t row = prm;
+        while (lo < rows && (row.period = static_cast<std::size_t>(periods[order[lo]]), copies_input(row))) ++lo;
+        for (hi = lo; hi < rows; ++hi) {
+            const std::uint64_t p = periods[order[hi]];
+            if (p > kama_rows_max_period || firsts[j] + p >= n) break;
+        }
+        for (std::size_t k = 0; k < lo; ++k) units[count++] = {k, 0, false, j};
+        count = add_units(units, count, lo, hi, lanes, j);
+        for (std::size_t k = hi; k < rows; ++k) units[count++] = {k, 0, false, j};
+    }
+    const bool ok = run_rows(count, workers_for(threads, count, units_max * n), [&](std::size_t u) {
+        const unit_t& unit = units[u];
+        const std::size_t j = unit.series;
+        const double* xj = x + j * n;
+        params_t row = prm;
+        if (!unit.group) {
+            const std::size_t k = order[unit.at];
+            row.period = static_cast<std::size_t>(periods[k]);
+            return run_series(kama_f64_scalar, xj, n, firsts[j], row, values + (j * rows + k) * n) == status_t::ok;
+        }
+        std::size_t ps[8];
+        double* ys[8];
+        for (std::size_t l = 0; l < lanes; ++l) {
+            const std::size_t k = order[unit.at + l];
+            ps[l] = static_cast<std::size_t>(periods[k]);
+            ys[l] = values + (j * rows + k) * n;
+        }
+        if (many(xj, n, firsts[j], ps, ys, unit.lane_lo, prm) != status_t::ok) return false;
+        for (std::size_t l = unit.lane_lo; l < lanes; ++l) {
+            row.period = ps[l];
+            mute_unstable(ys[l], n, firsts[j], row);
+        }
         return true;
     });
     std::free(order);

@@ -32,6 +32,17 @@ def panel_kernel(kernel, rows, period, compat="vectorta", nan_policy="propagate"
     return "scalar" if many else name
 
 
+def sweep_kernel(kernel, periods, nan_policy="propagate"):
+    """The kernel whose 1-D results the rows of kama_batch equal bit for bit: with a SIMD kernel,
+    at least its lanes of periods and nan_policy="propagate", the periods run side by side on
+    the scalar kernel's arithmetic (every row, the ones left over too); otherwise each row runs
+    on the kernel itself."""
+    name = kernel if kernel not in (None, "auto") else os.environ.get("KAMA_KERNEL") or kama.kernels()[-1]
+    name = name.removesuffix("_batch")
+    lanes = PANEL_LANES.get(name)
+    return "scalar" if lanes is not None and periods >= lanes and nan_policy == "propagate" else name
+
+
 def valid_for(x, period, compat):
     """Whether SPEC §5 accepts (x, period) in this mode."""
     n = len(x)

@@ -1,8 +1,9 @@
-"""kama_batch(): every row equals the single-series call."""
+"""kama_batch(): every row equals the single-series call (with the kernel helpers.sweep_kernel
+names: the scalar kernel's arithmetic once a SIMD kernel runs periods side by side)."""
 import numpy as np
 import pytest
 
-from helpers import live_buffers
+from helpers import PANEL_LANES, live_buffers, sweep_kernel, valid_for
 
 import kama
 
@@ -16,8 +17,9 @@ def test_rows_equal_single_calls(kernel, compat):
     assert values.dtype == np.float64 and values.shape == (len(periods), len(X))
     assert periods.dtype == np.uint64  # VectorTA's dtype
     assert periods.tolist() == list(range(2, 41, 3))
+    single = sweep_kernel(kernel, len(periods))
     for row, p in zip(values, periods):
-        np.testing.assert_array_equal(row, kama.kama(X, int(p), kernel=kernel, compat=compat, fast=3, slow=25))
+        np.testing.assert_array_equal(row, kama.kama(X, int(p), kernel=single, compat=compat, fast=3, slow=25))
 
 
 @pytest.mark.parametrize(
@@ -140,7 +142,7 @@ def test_2d_batch_is_series_by_periods(compat):
         assert res["values"].shape == (5, 3, 3000) and res["periods"].tolist() == [5, 25, 45]
         for j in range(5):
             for k, p in enumerate((5, 25, 45)):
-                np.testing.assert_array_equal(
+                np.testing.assert_array_equal(  # 3 periods: fewer than a group of lanes
                     res["values"][j, k], kama.kama(panel[j], p, compat=compat, unstable_period=3, threads=1))
     f32 = kama.kama_batch(panel.T.astype(np.float32).T, periods=[7])  # strided float32: converted
     np.testing.assert_array_equal(f32["values"][:, 0], kama.kama(panel.astype(np.float32).astype(float), 7))
@@ -157,3 +159,62 @@ def test_2d_batch_errors_name_the_series():
         kama.kama_batch(np.zeros((2, 2, 30)), (3, 4, 1))
     with pytest.raises(MemoryError, match=r"Unable to allocate .* shape \(1000, 1000000, 100\)"):
         kama.kama_batch(np.broadcast_to(np.arange(100.0), (1000, 100)), (1, 10**6, 1), compat="talib")
+
+
+# ---- periods side by side (csrc/kernels/simd_sweep.hpp) ---------------------------------------------
+
+
+def sweep_data(n, seed, lead=0, hole=None, spike=None):
+    x = 100 + np.cumsum(np.random.default_rng(seed).standard_normal(n))
+    x[:lead] = np.nan
+    if hole is not None:
+        x[hole] = np.nan
+    if spike is not None:
+        x[spike] = 1e12
+    return x
+
+
+@pytest.mark.parametrize("periods", [
+    list(range(5, 69)),                 # consecutive: contiguous loads
+    list(range(2, 300, 7)),             # a step: gathers
+    [30, 5, 5, 200, 17, 3, 2, 64, 1000, 31, 1, 4, 9],  # any order, a repeat, period 1
+    list(range(1, 12)),                 # one group and an overlapping one
+])
+def test_sweep_side_by_side_equals_the_scalar_kernel(simd, compat, periods):
+    """Every row of a sweep with a SIMD kernel is the scalar kernel's, bit for bit: leading NaNs,
+    a NaN inside, a spike, unstable_period and threads included."""
+    x = sweep_data(5000, len(periods), lead=3, spike=2500, hole=4100 if compat != "vectorta" else None)
+    for unstable in (0, 4):
+        want = np.stack([kama.kama(x, p, kernel="scalar", compat=compat, unstable_period=unstable) for p in periods])
+        for threads in (1, 2, None):
+            res = kama.kama_batch(x, periods=periods, kernel=simd, compat=compat, unstable_period=unstable, threads=threads)
+            assert res["periods"].tolist() == periods
+            np.testing.assert_array_equal(res["values"], want)
+
+
+@pytest.mark.parametrize("n", [4, 7, 8, 9, 15, 16, 17, 40, 1025, 1030])
+def test_sweep_side_by_side_short(simd, compat, n):
+    """Lengths around a tile of lanes, the first outputs and the backward pass's tile; periods
+    whose first output lies past n (TA-Lib's NaN rows) run alone. Too few valid periods for a
+    group are repeated until they fill one."""
+    lanes = PANEL_LANES[simd]
+    x = sweep_data(n, n, lead=1)
+    periods = [p for p in range(1, n + 2) if compat == "talib" or valid_for(x, p, compat)]
+    periods = (periods * lanes)[: max(lanes, len(periods))]
+    want = np.stack([kama.kama(x, p, kernel="scalar", compat=compat) for p in periods])
+    np.testing.assert_array_equal(kama.kama_batch(x, periods=periods, kernel=simd, compat=compat)["values"], want)
+
+
+def test_sweep_side_by_side_large_and_2d(simd):
+    """Results large enough to bypass the cache, rows aligned to a vector or not, and the
+    series x periods layout."""
+    for n in (140_000, 140_003):
+        x = sweep_data(n, 3)
+        res = kama.kama_batch(x, (10, 10 + PANEL_LANES[simd] + 2, 1), kernel=simd)
+        for row, p in zip(res["values"], res["periods"]):
+            np.testing.assert_array_equal(row, kama.kama(x, int(p), kernel="scalar"))
+    panel = np.stack([sweep_data(3000, s, lead=s) for s in range(3)])
+    res = kama.kama_batch(panel, (3, 30, 3), kernel=simd)
+    for j in range(3):
+        for k, p in enumerate(res["periods"]):
+            np.testing.assert_array_equal(res["values"][j, k], kama.kama(panel[j], int(p), kernel="scalar"))

@@ -1,4 +1,5 @@
 // AVX2 + FMA kernel: 4 lanes of double. The algorithm is simd_kama.hpp's.
+#include <cstdint>
 #include <immintrin.h>
 
 #include "kernels.hpp"
@@ -8,6 +9,7 @@
 
 #include "simd_kama.hpp"
 #include "simd_rows.hpp"
+#include "simd_sweep.hpp"
 
 namespace kama {
 namespace {
@@ -39,6 +41,28 @@ struct vec_avx2 {
             return _mm256_blendv_pd(abs(_mm256_div_pd(change, volatility)), set1(1.0), one_if);
         }
     }
+    using mask = __m256d;  // all ones in a lane that is set
+    static mask ge(reg a, reg b) { return _mm256_cmp_pd(a, b, _CMP_GE_OQ); }
+    static mask eq(reg a, reg b) { return _mm256_cmp_pd(a, b, _CMP_EQ_OQ); }
+    static reg select(mask m, reg if_set, reg if_clear) { return _mm256_blendv_pd(if_clear, if_set, m); }
+    using ireg = __m256i;
+    static ireg iload(const std::int64_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
+    static ireg iset1(std::int64_t v) { return _mm256_set1_epi64x(v); }
+    static ireg iadd(ireg a, ireg b) { return _mm256_add_epi64(a, b); }
+    static reg gather_masked(const double* base, ireg index, mask m) {  // base[index] in lanes of m, else 0
+        return _mm256_mask_i64gather_pd(zero(), base, index, m, 8);
+    }
+    static ireg isub(ireg a, ireg b) { return _mm256_sub_epi64(a, b); }
+    static ireg iand(ireg a, ireg b) { return _mm256_and_si256(a, b); }
+    static mask ieq(ireg a, ireg b) { return _mm256_castsi256_pd(_mm256_cmpeq_epi64(a, b)); }
+    static mask igt(ireg a, ireg b) { return _mm256_castsi256_pd(_mm256_cmpgt_epi64(a, b)); }
+    static ireg iselect(mask m, ireg if_set, ireg if_clear) {
+        return _mm256_castpd_si256(_mm256_blendv_pd(_mm256_castsi256_pd(if_clear), _mm256_castsi256_pd(if_set), m));
+    }
+    static reg gather(const double* base, ireg index) { return _mm256_i64gather_pd(base, index, 8); }
+    static reg load_reversed(const double* p) {  // {p[3], p[2], p[1], p[0]}
+        return _mm256_permute4x64_pd(_mm256_loadu_pd(p), 0x1B);
+    }
     static reg first_lane_set(reg v, double s) { return _mm256_blend_pd(v, set1(s), 0x1); }
     static reg fnmadd(reg a, reg b, reg c) { return _mm256_fnmadd_pd(a, b, c); }
     static bool all_le(reg v, reg bound) {  // false for NaN lanes
@@ -67,6 +91,13 @@ status_t kama_f64_avx2(const double* x, std::size_t n, std::size_t first, const 
 status_t kama_rows_f64_avx2(const double* const* xs, double* const* ys, std::size_t lane_lo, std::size_t n,
                        std::size_t first, const params_t& prm) {
     const status_t st = run_rows_mode<vec_avx2>(xs, ys, lane_lo, n, first, prm);
+    _mm256_zeroupper();
+    return st;
+}
+
+status_t kama_sweep_f64_avx2(const double* x, std::size_t n, std::size_t first, const std::size_t* periods,
+                        double* const* ys, std::size_t lane_lo, const params_t& prm) {
+    const status_t st = run_sweep_mode<vec_avx2>(x, n, first, periods, ys, lane_lo, prm);
     _mm256_zeroupper();
     return st;
 }

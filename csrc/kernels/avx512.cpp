@@ -1,4 +1,5 @@
 // AVX-512F kernel: 8 lanes of double. The algorithm is simd_kama.hpp's.
+#include <cstdint>
 #include <immintrin.h>
 
 #include "kernels.hpp"
@@ -11,6 +12,7 @@
 
 #include "simd_kama.hpp"
 #include "simd_rows.hpp"
+#include "simd_sweep.hpp"
 
 namespace kama {
 namespace {
@@ -41,6 +43,26 @@ struct vec_avx512 {
             const __mmask8 one_if = _mm512_cmp_pd_mask(volatility, change, _CMP_LE_OQ);
             return _mm512_mask_blend_pd(one_if, abs(_mm512_div_pd(change, volatility)), set1(1.0));
         }
+    }
+    using mask = __mmask8;
+    static mask ge(reg a, reg b) { return _mm512_cmp_pd_mask(a, b, _CMP_GE_OQ); }
+    static mask eq(reg a, reg b) { return _mm512_cmp_pd_mask(a, b, _CMP_EQ_OQ); }
+    static reg select(mask m, reg if_set, reg if_clear) { return _mm512_mask_blend_pd(m, if_clear, if_set); }
+    using ireg = __m512i;
+    static ireg iload(const std::int64_t* p) { return _mm512_loadu_si512(p); }
+    static ireg iset1(std::int64_t v) { return _mm512_set1_epi64(v); }
+    static ireg iadd(ireg a, ireg b) { return _mm512_add_epi64(a, b); }
+    static reg gather_masked(const double* base, ireg index, mask m) {  // base[index] in lanes of m, else 0
+        return _mm512_mask_i64gather_pd(zero(), m, index, base, 8);
+    }
+    static ireg isub(ireg a, ireg b) { return _mm512_sub_epi64(a, b); }
+    static ireg iand(ireg a, ireg b) { return _mm512_and_si512(a, b); }
+    static mask ieq(ireg a, ireg b) { return _mm512_cmpeq_epi64_mask(a, b); }
+    static mask igt(ireg a, ireg b) { return _mm512_cmpgt_epi64_mask(a, b); }
+    static ireg iselect(mask m, ireg if_set, ireg if_clear) { return _mm512_mask_blend_epi64(m, if_clear, if_set); }
+    static reg gather(const double* base, ireg index) { return _mm512_i64gather_pd(index, base, 8); }
+    static reg load_reversed(const double* p) {  // {p[7], ..., p[0]}
+        return _mm512_permutexvar_pd(_mm512_set_epi64(0, 1, 2, 3, 4, 5, 6, 7), _mm512_loadu_pd(p));
     }
     static reg first_lane_set(reg v, double s) { return _mm512_mask_blend_pd(0x1, v, set1(s)); }
     static reg fnmadd(reg a, reg b, reg c) { return _mm512_fnmadd_pd(a, b, c); }
@@ -84,6 +106,13 @@ status_t kama_f64_avx512(const double* x, std::size_t n, std::size_t first, cons
 status_t kama_rows_f64_avx512(const double* const* xs, double* const* ys, std::size_t lane_lo, std::size_t n,
                        std::size_t first, const params_t& prm) {
     const status_t st = run_rows_mode<vec_avx512>(xs, ys, lane_lo, n, first, prm);
+    _mm256_zeroupper();
+    return st;
+}
+
+status_t kama_sweep_f64_avx512(const double* x, std::size_t n, std::size_t first, const std::size_t* periods,
+                        double* const* ys, std::size_t lane_lo, const params_t& prm) {
+    const status_t st = run_sweep_mode<vec_avx512>(x, n, first, periods, ys, lane_lo, prm);
     _mm256_zeroupper();
     return st;
 }

@@ -91,6 +91,17 @@ status_t kama_rows_f64_avx2(const double* const* xs, double* const* ys, std::siz
 status_t kama_rows_f64_avx512(const double* const* xs, double* const* ys, std::size_t lane_lo, std::size_t n,
                               std::size_t first, const params_t& prm);  // 8 series; AVX-512F
 
+// A sweep: V lanes of periods over one series x[0..n) whose first valid index is `first`, each
+// with first + period < n, not TA-Lib's copy and at most kama_rows_max_period; lane l's result
+// (n values) goes to ys[l], equal to kama_f64_scalar's for periods[l] bit for bit; lanes below
+// lane_lo are computed but not written. Scratch memory is taken before any y is written.
+using sweep_fn = status_t (*)(const double* x, std::size_t n, std::size_t first, const std::size_t* periods,
+                              double* const* ys, std::size_t lane_lo, const params_t& prm);
+status_t kama_sweep_f64_avx2(const double* x, std::size_t n, std::size_t first, const std::size_t* periods,
+                             double* const* ys, std::size_t lane_lo, const params_t& prm);  // 4 periods
+status_t kama_sweep_f64_avx512(const double* x, std::size_t n, std::size_t first, const std::size_t* periods,
+                               double* const* ys, std::size_t lane_lo, const params_t& prm);  // 8 periods
+
 // Index of the first value that is not NaN, or n when there is none.
 std::size_t first_valid(const double* x, std::size_t n) noexcept;
 // The number of values of x[0..n) that are not NaN.

@@ -70,6 +70,8 @@ bool run_panel(rows_fn many, std::size_t lanes, const double* x, std::size_t row
         count = add_units(units, count, lo, steps ? hi : lo, lanes, 0);
         for (std::size_t k = steps ? hi : lo; k < hi; ++k) units[count++] = {k, 0, false};
     }
+    params_t many_prm = prm;
+    many_prm.stream = rows * n >= stream_values;
     const bool ok = run_rows(count, workers_for(threads, count, rows * n), [&](std::size_t u) {
         const unit_t& unit = units[u];
         if (!unit.group) {
@@ -83,7 +85,7 @@ bool run_panel(rows_fn many, std::size_t lanes, const double* x, std::size_t row
             ys[l] = y + order[unit.at + l] * n;
         }
         const std::size_t first = firsts[order[unit.at]];
-        if (many(xs, ys, unit.lane_lo, n, first, prm) != status_t::ok) return false;
+        if (many(xs, ys, unit.lane_lo, n, first, many_prm) != status_t::ok) return false;
         for (std::size_t l = unit.lane_lo; l < lanes; ++l) mute_unstable(ys[l], n, first, prm);
         return true;
     });
@@ -126,6 +128,8 @@ bool run_sweeps(sweep_fn many, std::size_t lanes, const double* x, std::size_t s
         count = add_units(units, count, lo, hi, lanes, j);
         for (std::size_t k = hi; k < rows; ++k) units[count++] = {k, 0, false, j};
     }
+    params_t many_prm = prm;
+    many_prm.stream = units_max * n >= stream_values;
     const bool ok = run_rows(count, workers_for(threads, count, units_max * n), [&](std::size_t u) {
         const unit_t& unit = units[u];
         const std::size_t j = unit.series;
@@ -143,7 +147,7 @@ bool run_sweeps(sweep_fn many, std::size_t lanes, const double* x, std::size_t s
             ps[l] = static_cast<std::size_t>(periods[k]);
             ys[l] = values + (j * rows + k) * n;
         }
-        if (many(xj, n, firsts[j], ps, ys, unit.lane_lo, prm) != status_t::ok) return false;
+        if (many(xj, n, firsts[j], ps, ys, unit.lane_lo, many_prm) != status_t::ok) return false;
         for (std::size_t l = unit.lane_lo; l < lanes; ++l) {
             row.period = ps[l];
             mute_unstable(ys[l], n, firsts[j], row);

@@ -185,12 +185,26 @@ def test_threads_with_an_infinite_price_at_a_worker_boundary(simd, compat):
         np.testing.assert_array_equal(np.isinf(got), np.isinf(want))
 
 
-def test_huge_period_goes_to_the_scalar_kernel(simd, compat):
-    """A ring of transposed rows for a period past a chunk would outgrow the input."""
+def test_huge_period_goes_to_the_scalar_loop(simd, compat):
+    """A ring of transposed rows for a period past a chunk would outgrow the input: the scalar
+    loop runs instead, with fused multiply-adds (so to rounding, not bit for bit)."""
     x = walk(200_000, 16)
     p = 20_000
-    np.testing.assert_array_equal(kama.kama(x, p, kernel=simd, compat=compat),
-                                  kama.kama(x, p, kernel="scalar", compat=compat))
+    got, want = kama.kama(x, p, kernel=simd, compat=compat), kama.kama(x, p, kernel="scalar", compat=compat)
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+    assert_close(got, want, x)
+
+
+@pytest.mark.parametrize("n", [300, 1000, 2000])
+def test_short_series_fuse_and_stay_exact(simd, compat, n):
+    """Below the lanes' threshold the SIMD kernels run the scalar loop with fused multiply-adds:
+    within SPEC 2 of the exact reference, and not the scalar kernel's bits (so the fused path
+    is the one running)."""
+    # Prices swinging through 0: c (x - y) is as large as y, so fusing changes many last bits.
+    x = np.sin(np.arange(n) * 0.37) * 1e3 + np.random.default_rng(n).standard_normal(n)
+    got = kama.kama(x, 10, kernel=simd, compat=compat)
+    assert_close(got, kama_exact(x, 10, compat=compat), x)
+    assert (got != kama.kama(x, 10, kernel="scalar", compat=compat)).sum() > n // 10
 
 
 def test_threads_spike_at_the_second_worker(simd, compat):

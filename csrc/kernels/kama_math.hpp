@@ -1,6 +1,7 @@
 // The per-bar arithmetic of KAMA (SPEC §1), shared by every kernel and the stream so that the
 // formula lives in one place. Kept free of FMA contraction (-ffp-contract=off) so that the
-// stream and the scalar kernel round identically.
+// stream and the scalar kernel round identically. Internal linkage: avx2.cpp and avx512.cpp
+// include it under their target pragmas too, and each file must keep its own copy.
 #pragma once
 #include <cmath>
 #include <cstddef>
@@ -8,6 +9,7 @@
 #include "kernels.hpp"
 
 namespace kama {
+namespace {
 
 // The rule for the efficiency ratio that a mode's kernels are compiled with: tulipy's is TA-Lib's.
 constexpr compat_t er_rule(compat_t c) noexcept { return c == compat_t::tulipy ? compat_t::talib : c; }
@@ -42,4 +44,5 @@ inline double smoothing(double er, double diff, double ssc) noexcept {
 // step the same way, and the error grows past SPEC §2's bound.
 inline double advance(double y, double c, double x) noexcept { return y + c * (x - y); }
 
+}  // namespace
 }  // namespace kama

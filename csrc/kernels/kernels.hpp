@@ -23,7 +23,13 @@ struct params_t {
     std::size_t threads = 1;  // 0: as many as pay (kernels that cannot split ignore it)
     std::size_t unstable = 0;  // outputs muted to NaN from the first on (TA-Lib's unstable period)
     bool skip_nan = false;     // nan_policy="skip": a NaN bar is left out, its output NaN (SPEC §4)
+    bool stream = false;       // a call whose results outgrow the caches: the many-row kernels
+                               // write them with non-temporal stores
 };
+
+// Values from which a call's results are written with non-temporal stores: past what the last
+// level cache holds for a later read (32 MiB of doubles).
+constexpr std::size_t stream_values = std::size_t(1) << 22;
 
 // The small helpers below have internal linkage: each file gets its own copy. avx2.cpp and
 // avx512.cpp include this header before their target pragma, so their copies are baseline code

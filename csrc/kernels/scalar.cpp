@@ -1,11 +1,5 @@
-// The scalar kernel: plain C++ that runs on any x86-64, and the streaming state machine that
-// repeats its arithmetic bar by bar.
-//
-// Volatility S_i is a sum of `period` absolute moves. A running sum (S += new - old) keeps the
-// rounding error of every move it ever saw, so one outlier tick spoils S for good. Instead the
-// moves are cut into blocks of `period`: the window of S_i is a suffix of one block plus a prefix
-// of the next, so S_i = suffix[r] + prefix(r), both sums of values still in the window. Nothing
-// is ever subtracted, and an outlier's error leaves S together with the outlier.
+// The scalar kernel: plain C++ that runs on any x86-64 (its loop is scalar_kama.hpp's), and the
+// streaming state machine that repeats its arithmetic bar by bar.
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -15,6 +9,7 @@
 
 #include "kama_math.hpp"
 #include "kernels.hpp"
+#include "scalar_kama.hpp"
 
 namespace kama {
 namespace {
@@ -23,87 +18,6 @@ constexpr double nan_v = std::numeric_limits<double>::quiet_NaN();
 
 inline void fill_nan(double* y, std::size_t n) noexcept {
     for (std::size_t i = 0; i < n; ++i) y[i] = nan_v;
-}
-
-// Turns raw moves blocks[0..p) into suffix sums: blocks[o] = moves o..p-1 of the block.
-inline void suffix_sums(double* blocks, std::size_t p) noexcept {
-    for (std::size_t o = p - 1; o-- > 0;) blocks[o] = blocks[o] + blocks[o + 1];
-}
-
-// `scratch`: 2 * period doubles, or nullptr to allocate them here. C is the mode's er_rule.
-template <compat_t C>
-status_t run_scalar(const double* x, std::size_t n, std::size_t first, const params_t& prm,
-                    double* y, double* scratch) noexcept {
-    const std::size_t p = prm.period;
-    if (copies_input(prm)) {
-        fill_nan(y, first);
-        std::memcpy(y + first, x + first, (n - first) * sizeof(double));
-        return status_t::ok;
-    }
-    const std::size_t start = first + p;  // index of the first recurrence step
-    const bool seeded = emits_seed(prm.compat);
-    if (start >= n) {
-        fill_nan(y, n);
-        if (seeded && start == n) y[n - 1] = seed_value(x, first, prm);
-        return status_t::ok;
-    }
-    // Suffix sums of the block in use and of the next one.
-    double* const owned = scratch ? nullptr : static_cast<double*>(std::malloc(2 * p * sizeof(double)));
-    if (!scratch && !owned) return status_t::no_memory;
-    double* suffix = scratch ? scratch : owned;
-    double* next = suffix + p;
-
-    const double diff = prm.fsc - prm.ssc, ssc = prm.ssc;
-    fill_nan(y, start);
-    for (std::size_t o = 0; o < p; ++o) suffix[o] = std::fabs(x[first + o + 1] - x[first + o]);
-    suffix_sums(suffix, p);
-
-    // VectorTA outputs the price itself at `start`; the other modes start the recurrence there
-    // from a seed one bar earlier, which tulipy and pandas_ta also output.
-    const bool vectorta = prm.compat == compat_t::vectorta;
-    double yv;
-    if (vectorta) {
-        yv = x[start];
-        y[start] = yv;
-    } else {
-        yv = seed_value(x, first, prm);
-        if (seeded) y[start - 1] = yv;
-    }
-    // Output i has the window of moves i-p+1..i: the suffix of its block from offset r, plus
-    // the first r moves of the next block (the running prefix). The next block's own suffix
-    // sums depend only on x, so they are built during this block, off the dependency chain.
-    for (std::size_t i = start; i < n; i += p) {
-        const bool has_next = n - i > p;  // output i + p exists, so the next block is complete
-        const std::size_t end = has_next ? i + p : n;
-        const double* xn = x + i;  // moves of the next block: |xn[o+1] - xn[o]|, o = 0..p-1
-        double prefix = 0.0, tail = 0.0;
-        for (std::size_t r = 0; i + r < end; ++r) {
-            const std::size_t k = i + r;
-            if (r > 0) prefix += std::fabs(x[k] - x[k - 1]);
-            if (has_next) {
-                const std::size_t o = p - 1 - r;
-                tail = std::fabs(xn[o + 1] - xn[o]) + tail;
-                next[o] = tail;
-            }
-            if (C == compat_t::vectorta && k == start) continue;  // the seed
-            const double volatility = suffix[r] + prefix;
-            const double c = smoothing(efficiency<C>(x[k] - x[k - p], volatility, p), diff, ssc);
-            yv = advance(yv, c, x[k]);
-            y[k] = yv;
-        }
-        std::swap(suffix, next);
-    }
-    std::free(owned);
-    return status_t::ok;
-}
-
-template <class... Args>
-status_t run_scalar_for(const params_t& prm, Args... args) noexcept {
-    switch (er_rule(prm.compat)) {
-        case compat_t::talib: return run_scalar<compat_t::talib>(args...);
-        case compat_t::pandas_ta: return run_scalar<compat_t::pandas_ta>(args...);
-        default: return run_scalar<compat_t::vectorta>(args...);
-    }
 }
 
 // The mean of v[0..k) and `last`, summed in that order with Neumaier's compensation, so that it
@@ -156,12 +70,12 @@ double seed_value(const double* x, std::size_t first, const params_t& prm) noexc
 
 status_t kama_f64_scalar(const double* x, std::size_t n, std::size_t first, const params_t& prm,
                          double* y) {
-    return run_scalar_for(prm, x, n, first, prm, y, static_cast<double*>(nullptr));
+    return run_scalar_for<false>(prm, x, n, first, prm, y, static_cast<double*>(nullptr));
 }
 
 void kama_f64_scalar_into(const double* x, std::size_t n, std::size_t first, const params_t& prm,
                           double* y, double* scratch) noexcept {
-    run_scalar_for(prm, x, n, first, prm, y, scratch);
+    run_scalar_for<false>(prm, x, n, first, prm, y, scratch);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -24,6 +24,7 @@
 
 #include "kernels.hpp"
 #include "parallel.hpp"
+#include "scalar_kama.hpp"
 
 namespace kama {
 namespace {
@@ -335,10 +336,10 @@ status_t run_simd(const double* x, std::size_t n, std::size_t first, const param
     const std::size_t p = prm.period;
     const std::size_t start = first + p;
     // Short work, TA-Lib's copy for period 1, and periods longer than a chunk (whose ring of
-    // transposed rows would outgrow the input) go to the scalar kernel.
+    // transposed rows would outgrow the input) go to the scalar loop, with fused multiply-adds.
     if (copies_input(prm) || start >= n || n - start < 4 * L * p ||
         n - start < 4 * L * 64 || p > simd_chunk_target)
-        return kama_f64_scalar(x, n, first, prm, y);
+        return run_scalar_for<true>(prm, x, n, first, prm, y, static_cast<double*>(nullptr));
 
     const std::size_t chunk = p * ((simd_chunk_target + p - 1) / p);
     // A short series runs shorter lanes: its scratch needs no more rows than those.
@@ -358,7 +359,7 @@ status_t run_simd(const double* x, std::size_t n, std::size_t first, const param
     }
     // From here on nothing allocates: the fallbacks borrow worker 0's scratch.
     auto scalar_instead = [&] {
-        kama_f64_scalar_into(x, n, first, prm, y, ranges[0].buffers.suffix);
+        run_scalar_for<true>(prm, x, n, first, prm, y, ranges[0].buffers.suffix);
         return status_t::ok;
     };
     fill_nan(y, 0, start);

@@ -17,10 +17,6 @@
 namespace kama {
 namespace {
 
-// Values per call from which results are written with non-temporal stores: above what the
-// caches hold for a later read.
-constexpr std::size_t stream_threshold = std::size_t(1) << 20;
-
 // xs[l], ys[l]: lane l's series and result (n values each); lanes below lane_lo are computed
 // but not written (a last group that overlaps the one before it). first + period < n, and
 // the mode is not TA-Lib's copy, period <= kama_rows_max_period (its
@@ -41,9 +37,9 @@ status_t run_rows(const double* const* xs, double* const* ys, std::size_t lane_l
     double* const tmp = stage + L * L;
 
     // Prices are read this many values ahead; results of a large call bypass the cache
-    // (non-temporal stores), which spares reading each line before it is overwritten.
+    // (prm.stream: non-temporal stores), which spares reading each line before it is overwritten.
     constexpr std::size_t prefetch_ahead = 64;
-    const bool stream = n * L >= stream_threshold;
+    const bool stream = prm.stream;
     std::size_t made = first / L * L;  // rows transposed so far, from a tile boundary
     auto make_rows = [&](std::size_t upto) {
         for (; made < upto; made += L) {

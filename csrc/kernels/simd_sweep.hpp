@@ -19,7 +19,6 @@
 
 #include "kernels.hpp"
 #include "simd_kama.hpp"
-#include "simd_rows.hpp"
 
 namespace kama {
 namespace {
@@ -80,7 +79,7 @@ status_t run_sweep(const double* x, std::size_t n, std::size_t first, const std:
     for (std::size_t l = lane_lo; l < L; ++l)
         for (std::size_t t = 0; t < k_lo; ++t) ys[l][t] = __builtin_nan("");
 
-    const bool stream = n * L >= stream_threshold;  // results bypass the cache (simd_rows.hpp)
+    const bool stream = prm.stream;  // results bypass the cache
     std::size_t moved = first + 1;  // bars whose move is in the ring
     auto move_upto = [&](std::size_t upto) {
         for (; moved < upto; ++moved)

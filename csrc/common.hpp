@@ -169,11 +169,12 @@ bool run_rows(std::size_t count, std::size_t workers, F&& row) {
 }
 
 // 2-D kama() with a kernel that has a many-series variant (`many`, `lanes` series a call):
-// whether it pays here, and the run, which equals run_series with the scalar kernel on every
-// series bit for bit. firsts[k]: series k's first valid index. False when scratch memory
+// whether it pays here, and the run. A series run in a group (at least `lanes` series share its
+// first valid index) equals run_series with the scalar kernel bit for bit; any other equals
+// run_series with `kernel`. firsts[k]: series k's first valid index. False when scratch memory
 // ran out (y may be partly written). `threads` as kama() takes it. Call it without the GIL.
 bool panel_pays(std::size_t rows, std::size_t lanes, const params_t& prm) noexcept;
-bool run_panel(rows_fn many, std::size_t lanes, const double* x, std::size_t rows, std::size_t n,
+bool run_panel(kernel_fn kernel, rows_fn many, std::size_t lanes, const double* x, std::size_t rows, std::size_t n,
                const std::size_t* firsts, const params_t& prm, std::size_t threads, double* y) noexcept;
 
 // kama_batch of `series` series (rows of x) over periods[0..rows) with a kernel that has a

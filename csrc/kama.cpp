@@ -31,7 +31,7 @@ extern const char kama_doc[] =
     "are shared out whole and never change with threads. With a SIMD kernel, series that start\n"
     "on the same bar run side by side on the scalar kernel's arithmetic (each equals\n"
     "kama(series, kernel='scalar') bit for bit); fewer than a vector's lanes of them (8 with\n"
-    "AVX-512, 4 with AVX2), nan_policy='skip' or a period over 65536 run one by one.\n\n"
+    "AVX-512, 4 with AVX2), nan_policy='skip' or a period over 65536 run one by one on the kernel given.\n\n"
     "Returns a float64 array; NaN during the warm-up of `period` bars after the leading NaNs\n"
     "(period - 1 bars in the tulipy and pandas_ta modes, which output their seed).\n\n"
     ">>> import kama\n"
@@ -129,7 +129,7 @@ PyObject* compute(const double* x, std::size_t rows, std::size_t n, int nd, int 
         std::size_t lanes = 0;
         const rows_fn many = nd == 2 ? rows_kernel_for(kernel, &lanes) : nullptr;
         if (y && many && panel_pays(rows, lanes, prm)) {
-            if (!run_panel(many, lanes, x, rows, n, firsts, prm, threads, y)) missing = short_of::scratch;
+            if (!run_panel(kernel, many, lanes, x, rows, n, firsts, prm, threads, y)) missing = short_of::scratch;
         } else if (y && !run_rows(rows, workers, [&](std::size_t k) {
                        const status_t st = run_series(kernel, x + k * n, n, firsts[k], prm, y + k * n);
                        if (st == status_t::no_packed_memory) packed_short.store(k, std::memory_order_relaxed);

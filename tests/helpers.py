@@ -20,16 +20,28 @@ PANEL_LANES = {"avx2": 4, "avx512": 8}
 
 
 def panel_kernel(kernel, rows, period, compat="vectorta", nan_policy="propagate"):
-    """The kernel whose 1-D results the rows of a 2-D kama() call equal bit for bit: with a
-    SIMD kernel, at least its lanes of series, nan_policy="propagate", not TA-Lib's copy of
-    period 1 and period <= 65536, the series run side by side on the scalar kernel's
-    arithmetic; otherwise each runs on the kernel itself."""
+    """The kernel whose 1-D results the rows of a 2-D kama() call equal bit for bit, for `rows`
+    series that share their first valid index: with a SIMD kernel, at least its lanes of such
+    series, nan_policy="propagate", not TA-Lib's copy of period 1 and period <= 65536, they run
+    side by side on the scalar kernel's arithmetic; otherwise each runs on the kernel itself."""
     name = kernel if kernel not in (None, "auto") else os.environ.get("KAMA_KERNEL") or kama.kernels()[-1]
     name = name.removesuffix("_batch")
     lanes = PANEL_LANES.get(name)
     many = (lanes is not None and rows >= lanes and nan_policy == "propagate" and period <= 1 << 16
             and not (compat == "talib" and period == 1))
     return "scalar" if many else name
+
+
+def panel_kernels(kernel, x2d, period, compat="vectorta", nan_policy="propagate"):
+    """panel_kernel for each row of x2d: a row is grouped with the rows that share its first
+    valid index (when a recurrence step follows it: first + period < n)."""
+    x2d = np.asarray(x2d, dtype=np.float64)
+    n = x2d.shape[1]
+    valid = ~np.isnan(x2d)
+    firsts = np.where(valid.any(axis=1), valid.argmax(axis=1), n)
+    counts = {f: int((firsts == f).sum()) for f in set(firsts.tolist())}
+    return [panel_kernel(kernel, counts[f] if f + period < n else 1, period, compat, nan_policy)
+            for f in firsts.tolist()]
 
 
 def sweep_kernel(kernel, periods, nan_policy="propagate"):

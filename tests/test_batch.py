@@ -218,3 +218,28 @@ def test_sweep_side_by_side_large_and_2d(simd):
     for j in range(3):
         for k, p in enumerate(res["periods"]):
             np.testing.assert_array_equal(res["values"][j, k], kama.kama(panel[j], int(p), kernel="scalar"))
+
+
+@pytest.mark.parametrize("periods", [
+    [60_000 + 3 * k for k in range(8)],        # long periods: one backward pass serves many tiles
+    [2, 3, 900, 5000, 20_000, 40_000, 65_000, 65_536],  # short and long in one group
+    list(range(4093, 4093 + 8)),               # consecutive, blocks a few tiles long
+])
+def test_sweep_side_by_side_long_periods(simd, periods):
+    """Periods far past the backward pass's tile keep the scalar kernel's bits (the sums of a
+    block are made once and kept across tiles), with leading NaNs and a spike."""
+    x = sweep_data(200_003, len(periods), lead=7, spike=70_001)
+    res = kama.kama_batch(x, periods=periods, kernel=simd)
+    for row, p in zip(res["values"], periods):
+        np.testing.assert_array_equal(row, kama.kama(x, p, kernel="scalar"))
+
+
+def test_sweep_over_many_short_series_stays_small(simd):
+    """Many series of a few bars (no group can take a row): the plan is made per series from
+    offsets, not a record per row; results are the scalar kernel's."""
+    panel = np.stack([sweep_data(12, s) for s in range(3000)])
+    res = kama.kama_batch(panel, (2, 40, 1), kernel=simd, compat="talib")  # short rows are NaN
+    for j in (0, 1234, 2999):
+        for k, p in enumerate(res["periods"]):
+            np.testing.assert_array_equal(res["values"][j, k], kama.kama(panel[j], int(p), kernel="scalar", compat="talib"))
+    assert np.isnan(res["values"][:, 12:]).all() and not np.isnan(res["values"][:, :5, -1]).any()

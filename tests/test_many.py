@@ -5,7 +5,7 @@ layout or thread count."""
 import numpy as np
 import pytest
 
-from helpers import PANEL_LANES, live_buffers, panel_kernel, sweep_kernel, valid_for
+from helpers import PANEL_LANES, live_buffers, panel_kernel, panel_kernels, sweep_kernel, valid_for
 
 import kama
 
@@ -22,8 +22,8 @@ def panel(rows, n, seed=0, lead=None):
 def one_by_one(x2d, period, kernel=None, compat="vectorta", **kw):
     if not len(x2d):
         return np.empty(x2d.shape)
-    k = panel_kernel(kernel, len(x2d), period, compat, kw.get("nan_policy", "propagate"))
-    return np.stack([kama.kama(row, period, kernel=k, compat=compat, threads=1, **kw) for row in x2d])
+    ks = panel_kernels(kernel, x2d, period, compat, kw.get("nan_policy", "propagate"))
+    return np.stack([kama.kama(row, period, kernel=k, compat=compat, threads=1, **kw) for row, k in zip(x2d, ks)])
 
 
 @pytest.mark.parametrize("shape", [(1, 500), (3, 31), (7, 5000), (64, 2100), (2, 70_000)])
@@ -51,14 +51,29 @@ def mixed_panel(rows, n, seed=0):
 @pytest.mark.parametrize("period", [1, 2, 30, 700])
 def test_series_side_by_side_equal_the_scalar_kernel(simd, compat, period):
     """The many-series kernel in groups (the last overlapping the one before), lone series,
-    unstable_period and threads: every row is the scalar kernel's, bit for bit."""
+    unstable_period and threads: every row run in a group is the scalar kernel's, bit for bit,
+    and every lone one its own 1-D call on the kernel given."""
     x = mixed_panel(PANEL_LANES[simd] * 3 + 5, 3001, seed=period)
+    kernels = panel_kernels(simd, x, period, compat)
+    assert (period == 1 and compat == "talib") or {"scalar", simd} <= set(kernels)
     for unstable in (0, 7):
-        want = np.stack([kama.kama(row, period, kernel="scalar", compat=compat, unstable_period=unstable)
-                         for row in x])
+        want = np.stack([kama.kama(row, period, kernel=k, compat=compat, unstable_period=unstable, threads=1)
+                         for row, k in zip(x, kernels)])
         for threads in (1, 2, None):
             got = kama.kama(x, period, kernel=simd, compat=compat, unstable_period=unstable, threads=threads)
             np.testing.assert_array_equal(got, want)
+
+
+def test_lone_series_run_the_kernel_given(simd):
+    """Series that start on bars of their own (different listing dates) are not held to the
+    scalar kernel: each equals its own SIMD call, and differs from kernel="scalar" somewhere."""
+    x = panel(PANEL_LANES[simd] * 2, 20_000, seed=5)
+    for k in range(len(x)):
+        x[k, : 3 * k + 1] = np.nan
+    got = kama.kama(x, 30, kernel=simd)
+    for k, row in enumerate(x):
+        np.testing.assert_array_equal(got[k], kama.kama(row, 30, kernel=simd, threads=1))
+    assert any((got[k] != kama.kama(row, 30, kernel="scalar"))[~np.isnan(got[k])].any() for k, row in enumerate(x))
 
 
 @pytest.mark.parametrize("n", [3, 7, 8, 9, 31, 33, 64, 65])

@@ -173,9 +173,15 @@ status_t run_sweep(const double* x, std::size_t n, std::size_t first, const std:
         }
         if (k % L == L - 1) flush(k + 1 - L, L);
     };
+    // Sums already final for every lane: at each bar in [start_min, valid] a lane needs (bars
+    // from its start on), once `passed`. A pass down from bar hi finishes lane l's sums up to its
+    // last block end at or below hi; with long periods one pass serves many tiles.
+    std::size_t valid = 0;
+    bool passed = false;
     for (std::size_t t0 = k_lo; t0 < n; t0 += sweep_tile) {
         const std::size_t t1 = t0 + sweep_tile < n ? t0 + sweep_tile : n;
-        if (t1 > start_min) {
+        move_upto(t1);
+        if (t1 > start_min && (!passed || valid < t1 - 1)) {
             // Down from the last bar of the block each lane is in at t1 - 1.
             std::size_t hi = 0;
             for (std::size_t l = 0; l < L; ++l) {
@@ -184,8 +190,18 @@ status_t run_sweep(const double* x, std::size_t n, std::size_t first, const std:
                 const std::size_t end = start + ((t1 - 1 - start) / periods[l] + 1) * periods[l] - 1;
                 hi = end > hi ? end : hi;
             }
-            move_upto(t1);
-            backward(hi, t0 > start_min ? t0 : start_min);
+            const std::size_t lo = passed ? valid + 1 : (t0 > start_min ? t0 : start_min);
+            move_upto(hi < n ? hi + 1 : n);  // the moves of every lane's sums up to hi
+            backward(hi, lo);
+            passed = true;
+            valid = SIZE_MAX;
+            for (std::size_t l = 0; l < L; ++l) {
+                const std::size_t start = first + periods[l];
+                // The last bar of a block of lane l at or below hi (start - 1 ends the one
+                // before its first); a lane starting past hi needs none of the bars up to there.
+                const std::size_t bound = hi + 1 < start ? start - 1 : start - 1 + (hi + 1 - start) / periods[l] * periods[l];
+                valid = bound < valid ? bound : valid;
+            }
         }
         // Up to the last lane's first step (warm), lanes are masked; after, the plain recurrence.
         const std::size_t mid = t1 <= start_max ? t1 : (t0 > start_max ? t0 : start_max + 1);

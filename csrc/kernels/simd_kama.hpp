@@ -31,6 +31,12 @@ namespace {
 
 constexpr std::size_t simd_chunk_target = 8192;  // outputs per lane and superblock, rounded to p
 
+// A compile-time switch for a loop body (no std::integral_constant: see above).
+template <bool B>
+struct flag {
+    static constexpr bool value = B;
+};
+
 inline std::size_t round_up(std::size_t v, std::size_t m) { return (v + m - 1) / m * m; }
 inline std::size_t min_size(std::size_t a, std::size_t b) { return a < b ? a : b; }
 
@@ -68,24 +74,23 @@ inline std::size_t lane_length(std::size_t chunk, std::size_t p, std::size_t lan
 // A worker's scratch memory.
 struct buffers_t {
     void* mem = nullptr;
-    double *rx, *rm, *tp, *suffix, *next, *stage, *lanes, *keep;
+    double *rx, *tp, *suffix, *next, *stage, *lanes, *keep;
 
     bool allocate(const shape_t& s, std::size_t L, bool keep_head) {
         const std::size_t head = round_up(s.head_cap, L) * L;
-        const std::size_t doubles = 2 * s.ring * L + (keep_head ? 2 : 1) * head + 2 * s.p * L + 5 * L * L;
+        const std::size_t doubles = s.ring * L + (keep_head ? 2 : 1) * head + 2 * s.p * L + 5 * L * L;
         if (posix_memalign(&mem, 64, doubles * sizeof(double)) != 0) {
             mem = nullptr;
             return false;
         }
         rx = static_cast<double*>(mem);  // rx[(j & mask)*L + l] = x[s_l - p + j]
-        rm = rx + s.ring * L;           // the move ending at that price
-        tp = rm + s.ring * L;           // P on the lanes' heads
+        tp = rx + s.ring * L;           // P on the lanes' heads
         keep = keep_head ? tp + head : nullptr;  // the head rows still owed a multiple of U
         suffix = tp + (keep_head ? 2 : 1) * head;  // suffix sums, current and next block
         next = suffix + s.p * L;
         stage = next + s.p * L;         // L local outputs awaiting transposition
         lanes = stage + L * L;          // 4 * L scratch
-        std::memset(rx, 0, 2 * s.ring * L * sizeof(double));
+        std::memset(rx, 0, s.ring * L * sizeof(double));
         return true;
     }
     ~buffers_t() { std::free(mem); }
@@ -98,6 +103,12 @@ struct carry_t {
 };
 
 enum class sb_status { ok, nan_rest, infinite };
+
+// The move ending at a row, |X(row) - X(row - 1)|, from X of the row before, at hand in a register.
+template <class V>
+typename V::reg move(typename V::reg at, typename V::reg before) {
+    return V::abs(V::sub(at, before));
+}
 
 // Adds scale * rows[t][l] to lane l's outputs for t < count (lanes [lane_lo, lane_hi)).
 template <class V>
@@ -134,7 +145,6 @@ sb_status superblock(const shape_t& s, buffers_t& b, std::size_t sb, carry_t& ca
     const reg diff = V::set1(s.fsc - s.ssc), ssc = V::set1(s.ssc), flat_er = V::set1(s.flat_er);
     const reg threshold = V::set1(head_threshold);
     double* const rx = b.rx;
-    double* const rm = b.rm;
     double* const lanes = b.lanes;
 
     const std::size_t lc = lane_length(s.chunk, p, L, n, sb);
@@ -142,7 +152,6 @@ sb_status superblock(const shape_t& s, buffers_t& b, std::size_t sb, carry_t& ca
     // Tiles of rows below fast_rows are inside x for every lane.
     const std::size_t fast_rows = n + p - sb >= (L - 1) * lc + L ? n + p - sb - (L - 1) * lc - L + 1 : 0;
     std::size_t made = 0;  // rows transposed so far (a multiple of L)
-    reg last_row = V::zero();
     auto make_rows = [&](std::size_t upto) {
         for (; made < upto; made += L) {
             reg tile[L];
@@ -159,13 +168,10 @@ sb_status superblock(const shape_t& s, buffers_t& b, std::size_t sb, carry_t& ca
             for (std::size_t k = 0; k < L; ++k) {
                 const std::size_t at = ((made + k) & mask) * L;
                 V::store(rx + at, tile[k]);
-                V::store(rm + at, V::abs(V::sub(tile[k], last_row)));  // row 0's is unused
-                last_row = tile[k];
             }
         }
     };
     auto X = [rx, mask](std::size_t row) { return V::load(rx + (row & mask) * L); };
-    auto M = [rm, mask](std::size_t row) { return V::load(rm + (row & mask) * L); };
 
     // Local outputs go to y a tile at a time, transposed.
     auto flush = [&](std::size_t t0, std::size_t count) {
@@ -190,7 +196,7 @@ sb_status superblock(const shape_t& s, buffers_t& b, std::size_t sb, carry_t& ca
     make_rows(round_up(2 * p + 1, L));
     reg tail = V::zero();
     for (std::size_t o = p; o-- > 0;) {
-        tail = V::add(M(o + 1), tail);
+        tail = V::add(move<V>(X(o + 1), X(o)), tail);
         V::store(suffix + o * L, tail);
     }
 
@@ -200,39 +206,67 @@ sb_status superblock(const shape_t& s, buffers_t& b, std::size_t sb, carry_t& ca
     std::size_t head_rows = lc;  // rows whose P some lane still needs
     bool in_head = true;
     const std::size_t blocks = lc / p;
-    for (std::size_t blk = 0; blk < blocks; ++blk) {
-        const std::size_t i0 = p + blk * p;  // row of the block's first output
-        const bool has_next = blk + 1 < blocks;
-        make_rows(round_up(i0 + p + 1, L));  // this block's rows and the next one's moves
-        reg prefix = V::zero();
-        tail = V::zero();
-        for (std::size_t r = 0; r < p; ++r) {
+    // Rows [r0, r1) of the block whose first output is at row i0, with the block's tests
+    // (a next block to sum, P still stored, VectorTA's seed on this very row) fixed at compile
+    // time, so that the loop carries no branch per row but the flush. With Head it stops after
+    // a tile of rows on which every lane's P fell below the threshold; returns the row after
+    // the last one run.
+    auto run_rows = [&](auto next_tag, auto head_tag, auto seed_tag, std::size_t i0, std::size_t r0,
+                        std::size_t r1, reg& prefix, reg& tail, reg& xprev, reg& xhi) __attribute__((always_inline)) {
+        constexpr bool HasNext = decltype(next_tag)::value, Head = decltype(head_tag)::value;
+        constexpr bool Seed = decltype(seed_tag)::value;
+        const double* const cur = suffix;
+        double* const nxt = next;
+        for (std::size_t r = r0; r < r1; ++r) {
             const std::size_t row = i0 + r, t = row - p;
             const reg xv = X(row);
-            if (r > 0) prefix = V::add(prefix, M(row));
-            if (has_next) {  // the next block's suffix sums, off the dependency chain
+            if (r > 0) prefix = V::add(prefix, move<V>(xv, xprev));
+            xprev = xv;
+            if constexpr (HasNext) {  // the next block's suffix sums, off the dependency chain
                 const std::size_t o = p - 1 - r;
-                tail = V::add(M(i0 + o + 1), tail);
-                V::store(next + o * L, tail);
+                const reg xlo = X(i0 + o);
+                tail = V::add(move<V>(xhi, xlo), tail);
+                xhi = xlo;
+                V::store(nxt + o * L, tail);
             }
-            const reg volatility = V::add(V::load(suffix + r * L), prefix);
+            const reg volatility = V::add(V::load(cur + r * L), prefix);
             const reg er = V::template efficiency<C>(V::sub(xv, X(row - p)), volatility, flat_er);
             const reg sc = V::fmadd(er, diff, ssc);
             reg c = V::mul(sc, sc);
-            if (C == compat_t::vectorta && sb == s.start && t == 0)
-                c = V::first_lane_set(c, 1.0);  // the seed: from 0, y + 1 * (x - y) is x exactly
+            if constexpr (Seed) c = V::first_lane_set(c, 1.0);  // from 0, y + 1 * (x - y) is x exactly
             ylocal = V::fmadd(c, V::sub(xv, ylocal), ylocal);
             prod = V::fnmadd(prod, c, prod);  // P (1 - c)
             V::store(b.stage + (t % L) * L, ylocal);
             if (t % L == L - 1) flush(t + 1 - L, L);
-            if (in_head) {
+            if constexpr (Head) {
                 V::store(b.tp + t * L, prod);
                 // NaN never passes, so a lane with a NaN keeps its head to the end.
                 if (t % L == L - 1 && V::all_le(prod, threshold)) {
                     in_head = false;
                     head_rows = t + 1;
+                    return r + 1;
                 }
             }
+        }
+        return r1;
+    };
+    for (std::size_t blk = 0; blk < blocks; ++blk) {
+        const std::size_t i0 = p + blk * p;  // row of the block's first output
+        const bool has_next = blk + 1 < blocks;
+        make_rows(round_up(i0 + p + 1, L));  // this block's rows and the next one's moves
+        reg prefix = V::zero(), xprev = V::zero(), xhi = X(i0 + p);
+        tail = V::zero();
+        std::size_t r = 0;
+        auto rest = [&](auto next_tag) __attribute__((always_inline)) {
+            if (C == compat_t::vectorta && sb == s.start && blk == 0)  // the seed: lane 0's first row
+                r = run_rows(next_tag, flag<true>{}, flag<true>{}, i0, 0, 1, prefix, tail, xprev, xhi);
+            if (in_head) r = run_rows(next_tag, flag<true>{}, flag<false>{}, i0, r, p, prefix, tail, xprev, xhi);
+            run_rows(next_tag, flag<false>{}, flag<false>{}, i0, r, p, prefix, tail, xprev, xhi);
+        };
+        if (has_next) {
+            rest(flag<true>{});
+        } else {
+            rest(flag<false>{});
         }
         double* swap = suffix;
         suffix = next;

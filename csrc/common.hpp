@@ -1,6 +1,7 @@
 // Helpers shared by the binding files: ownership, argument parsing, array conversion and the
 // arrays that own C++-allocated memory.
 #pragma once
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -147,21 +148,31 @@ void raise_packed_no_memory(const char* fname, std::size_t valid);
 void raise_scratch_no_memory(const char* fname, Py_ssize_t period);
 
 // ---- many series ---------------------------------------------------------------------------
-// Runs row(k) for k in [0, count) on `workers` threads, each a contiguous share of the rows.
-// row(k) must touch only row k's output; returns false if any row returned false. Call it
-// without the GIL.
+// Runs row(k) for k in [0, count) on `workers` threads. Workers take the rows in runs of
+// about count / (16 * workers) from a shared counter, so that rows of unequal work (a group of
+// series against a lone one, a long period against a short one) still spread evenly; which
+// worker runs a row never changes its result. row(k) must touch only row k's output; returns
+// false if any row returned false. Call it without the GIL.
 template <class F>
 bool run_rows(std::size_t count, std::size_t workers, F&& row) {
     struct ctx_t {
         F* row;
-        std::size_t count, workers;
+        std::size_t count, workers, run;
+        std::atomic<std::size_t> next;
         bool failed[256];
-    } ctx{&row, count, workers, {}};
+    } ctx{&row, count, workers, count, {0}, {}};
     if (ctx.workers > 256) ctx.workers = 256;
+    if (ctx.workers > 1) ctx.run = count / (16 * ctx.workers);
+    if (ctx.run == 0) ctx.run = 1;
     run_tasks(ctx.workers, [](void* raw, std::size_t w) {
         auto* c = static_cast<ctx_t*>(raw);
-        for (std::size_t k = c->count * w / c->workers; k < c->count * (w + 1) / c->workers; ++k)
-            if (!(*c->row)(k)) c->failed[w] = true;
+        for (;;) {
+            const std::size_t lo = c->next.fetch_add(c->run, std::memory_order_relaxed);
+            if (lo >= c->count) return;
+            const std::size_t hi = c->count - lo < c->run ? c->count : lo + c->run;
+            for (std::size_t k = lo; k < hi; ++k)
+                if (!(*c->row)(k)) c->failed[w] = true;
+        }
     }, &ctx);
     for (std::size_t w = 0; w < ctx.workers; ++w)
         if (ctx.failed[w]) return false;

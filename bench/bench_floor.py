@@ -10,9 +10,11 @@ size); and kama's and talib's time at 10k and 1M points, one thread, in cycles.
 
 The lane kernel (csrc/kernels/simd_kama.hpp) stores, per row of 8 outputs, 4 vectors (the
 transposed price row, the next block's suffix sums, the staged outputs, the outputs) and in a
-lane's head 2 more (P, and the corrected outputs): for random walks the head is the whole lane,
-as (1 - c)^t needs t ~ 20,000 rows to fall below 2^-120 at c = (2/31)^2. Its resource floor is
-therefore max(division, 6 stores) per 8 outputs; the figures below say how far above it runs.
+lane's head 2 more (P, and the corrected outputs). The head lasts until P < 2^-120: about
+2,100-2,400 rows on a random walk with period 30 (mean efficiency ratio ~0.18), up to ~20,000
+at an efficiency ratio of 0, so at 10k points (lanes of ~1,250 rows) it is the whole lane and at
+1M (lanes of 8,192 rows) about 30% of it. Its resource floor is max(division, 4.6-6 stores) per
+8 outputs; the figures below say how far above it runs.
 """
 from __future__ import annotations
 
@@ -77,7 +79,7 @@ def main():
         ("division, 8 lanes (one per output)", hw["div_zmm"] / 8),
         ("division, 4 lanes", hw["div_ymm"] / 4),
         ("one 64-byte store (8 outputs' row)", hw["store_zmm"] / 8),
-        ("lane kernel's stores: 6 per 8 outputs", 6 * hw["store_zmm"] / 8),
+        ("lane kernel's stores: 6 per 8 outputs (all head)", 6 * hw["store_zmm"] / 8),
     ]
     for name, ns in rows:
         print(f"| {name} | {ns:.3f} | {ns / cycle:.2f} |")

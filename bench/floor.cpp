@@ -7,12 +7,12 @@
 //   chain_fma   the same with a fused multiply-add (the SIMD kernels' short-series loop)
 //   div_zmm     independent 8-wide divisions (the efficiency ratio of 8 outputs)
 //   div_ymm     independent 4-wide divisions
-//   store_zmm   independent 64-byte stores to L1
-//   store_ymm   independent 32-byte stores to L1
+//   store_zmm   independent 64-byte stores to a 16 KiB buffer (in L1)
+//   store_ymm   independent 32-byte stores to a 16 KiB buffer (in L1)
 //   cycle       dependent integer additions, one clock cycle each: the clock
 //
-// Compiled with -mavx512f -mavx2 -mfma -ffp-contract=off (so that `chain` stays unfused); bench_floor.py runs it only where /proc/cpuinfo lists
-// avx512f, avx2 and fma.
+// Compiled with -mavx512f -mavx2 -mfma -ffp-contract=off (so that `chain` stays unfused);
+// bench_floor.py runs it only where /proc/cpuinfo lists avx512f, avx2 and fma.
 #include <immintrin.h>
 
 #include <chrono>
@@ -95,7 +95,7 @@ void run() {
         const __m512d v = _mm512_set1_pd(1.0);
         std::printf("store_zmm %.4f\n", best([&] {
             for (long i = 0; i < N / 8; ++i) {
-                double* p = buf + ((i * 64) & 8191);
+                double* p = buf + ((i * 64) & 2047);
                 for (int k = 0; k < 8; ++k) _mm512_store_pd(p + 8 * k, v);
                 asm volatile("" : : "r"(p) : "memory");
             }
@@ -105,7 +105,7 @@ void run() {
         const __m256d v = _mm256_set1_pd(1.0);
         std::printf("store_ymm %.4f\n", best([&] {
             for (long i = 0; i < N / 8; ++i) {
-                double* p = buf + ((i * 32) & 8191);
+                double* p = buf + ((i * 32) & 2047);
                 for (int k = 0; k < 8; ++k) _mm256_store_pd(p + 4 * k, v);
                 asm volatile("" : : "r"(p) : "memory");
             }

@@ -4,10 +4,12 @@
 // bit. Compiled per instruction set with simd_kama.hpp (same unnamed-namespace rule).
 //
 // Lanes see the same prices but cut their moves into blocks of their own period. A block's
-// suffix sums are summed backwards from its last bar (as run_scalar builds them), so each tile
-// of bars gets a backward pass first: from the last bar of every lane's block that the tile
-// reaches down to the tile's first bar, each lane adding its move p_l - 1 bars back (a gather)
-// and starting again from 0 at its blocks' last bars, into a ring of sums indexed by bar. The
+// suffix sums are summed backwards from its last bar (as run_scalar builds them), so a tile of
+// bars whose sums are not all made yet gets a backward pass first: from the last bar of every
+// lane's block p_max bars past the tile down to the first bar some lane still lacks, each lane
+// adding its move p_l - 1 bars back (a gather) and starting again from 0 at its blocks' last
+// bars, into a ring of sums indexed by bar. Looking p_max bars ahead makes each pass serve at
+// least p_max bars for at most 2 p_max of work, however the lanes' block ends are spread. The
 // forward pass then walks the tile's bars in order: the running prefix of each block's moves
 // (0 on a block's first bar), the p-bar change (a gather of x[k - p_l]), the efficiency ratio,
 // the smoothing constant and the recurrence, for all lanes at once.
@@ -40,8 +42,9 @@ status_t run_sweep(const double* x, std::size_t n, std::size_t first, const std:
         p_min = periods[l] < p_min ? periods[l] : p_min;
         p_max = periods[l] > p_max ? periods[l] : p_max;
     }
-    // Live bars: moves from t0 - p_max to t1, sums from t0 to t1 + p_max.
-    const std::size_t ring = pow2_at_least(sweep_tile + 2 * p_max + 2 * L), mask = ring - 1;
+    // Live bars for a tile [t0, t1): sums from t0 to a pass's top, below t1 + 2 p_max; moves
+    // from t0 - p_max (the lowest a pass reads) to that top.
+    const std::size_t ring = pow2_at_least(sweep_tile + 3 * p_max + 2 * L), mask = ring - 1;
     void* mem = nullptr;
     const std::size_t doubles = 2 * ring + ring * L + L * L + 8 * L;
     if (posix_memalign(&mem, 64, doubles * sizeof(double)) != 0) return status_t::no_memory;
@@ -182,12 +185,14 @@ status_t run_sweep(const double* x, std::size_t n, std::size_t first, const std:
         const std::size_t t1 = t0 + sweep_tile < n ? t0 + sweep_tile : n;
         move_upto(t1);
         if (t1 > start_min && (!passed || valid < t1 - 1)) {
-            // Down from the last bar of the block each lane is in at t1 - 1.
+            // Down from the last bar of the block each lane is in at `ahead`, so that every
+            // lane's sums are made up to there at least.
+            const std::size_t ahead = t1 - 1 + p_max;
             std::size_t hi = 0;
             for (std::size_t l = 0; l < L; ++l) {
                 const std::size_t start = first + periods[l];
-                if (t1 - 1 < start) continue;
-                const std::size_t end = start + ((t1 - 1 - start) / periods[l] + 1) * periods[l] - 1;
+                if (ahead < start) continue;
+                const std::size_t end = start + ((ahead - start) / periods[l] + 1) * periods[l] - 1;
                 hi = end > hi ? end : hi;
             }
             const std::size_t lo = passed ? valid + 1 : (t0 > start_min ? t0 : start_min);

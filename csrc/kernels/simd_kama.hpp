@@ -59,6 +59,7 @@ struct shape_t {
     std::size_t n, p, start;
     std::size_t chunk;  // outputs per lane and superblock, a whole number of blocks
     std::size_t ring;   // rows of the transposed-price ring, a power of two
+    std::size_t stage;  // rows of the local-output ring, a power of two of at least p + 2L
     double fsc, ssc;
     double flat_er;        // pandas_ta's efficiency ratio of a flat window (kama_math.hpp's)
     std::size_t head_cap;  // rows of head storage: the longest lane this call runs
@@ -74,22 +75,23 @@ inline std::size_t lane_length(std::size_t chunk, std::size_t p, std::size_t lan
 // A worker's scratch memory.
 struct buffers_t {
     void* mem = nullptr;
-    double *rx, *tp, *suffix, *next, *stage, *lanes, *keep;
+    double *rx, *tp, *hy, *suffix, *next, *stage, *lanes, *keep;
 
     bool allocate(const shape_t& s, std::size_t L, bool keep_head) {
         const std::size_t head = round_up(s.head_cap, L) * L;
-        const std::size_t doubles = s.ring * L + (keep_head ? 2 : 1) * head + 2 * s.p * L + 5 * L * L;
+        const std::size_t doubles = s.ring * L + (keep_head ? 3 : 2) * head + 2 * s.p * L + s.stage * L + 4 * L * L;
         if (posix_memalign(&mem, 64, doubles * sizeof(double)) != 0) {
             mem = nullptr;
             return false;
         }
         rx = static_cast<double*>(mem);  // rx[(j & mask)*L + l] = x[s_l - p + j]
         tp = rx + s.ring * L;           // P on the lanes' heads
-        keep = keep_head ? tp + head : nullptr;  // the head rows still owed a multiple of U
-        suffix = tp + (keep_head ? 2 : 1) * head;  // suffix sums, current and next block
+        hy = tp + head;                 // local outputs on the lanes' heads
+        keep = keep_head ? hy + head : nullptr;  // the head rows still owed a multiple of U
+        suffix = hy + (keep_head ? 2 : 1) * head;  // suffix sums, current and next block
         next = suffix + s.p * L;
-        stage = next + s.p * L;         // L local outputs awaiting transposition
-        lanes = stage + L * L;          // 4 * L scratch
+        stage = next + s.p * L;         // local outputs awaiting transposition, a row each
+        lanes = stage + s.stage * L;    // 4 * L scratch
         std::memset(rx, 0, s.ring * L * sizeof(double));
         return true;
     }
@@ -173,10 +175,8 @@ sb_status superblock(const shape_t& s, buffers_t& b, std::size_t sb, carry_t& ca
     };
     auto X = [rx, mask](std::size_t row) { return V::load(rx + (row & mask) * L); };
 
-    // Local outputs go to y a tile at a time, transposed.
-    auto flush = [&](std::size_t t0, std::size_t count) {
-        reg tile[L];
-        for (std::size_t k = 0; k < L; ++k) tile[k] = V::load(b.stage + k * L);
+    // Local outputs go to y a tile at a time (rows t0..t0+count-1), transposed.
+    auto write_tile = [&](std::size_t t0, std::size_t count, reg* tile) {
         V::transpose(tile);
         if (count == L && sb + (L - 1) * lc + t0 + L <= n) {
             for (std::size_t l = 0; l < L; ++l) V::store(y + sb + l * lc + t0, tile[l]);
@@ -185,9 +185,17 @@ sb_status superblock(const shape_t& s, buffers_t& b, std::size_t sb, carry_t& ca
         for (std::size_t l = 0; l < L; ++l) {
             const std::size_t to = sb + l * lc + t0;
             const std::size_t stop = min_size(min_size(to + count, sb + (l + 1) * lc), n);
-            V::store(lanes, tile[l]);
-            for (std::size_t k = 0; to + k < stop; ++k) y[to + k] = lanes[k];
+            double* const scratch = lanes + 4 * L;  // below it: the carries' scratch
+            V::store(scratch, tile[l]);
+            for (std::size_t k = 0; to + k < stop; ++k) y[to + k] = scratch[k];
         }
+    };
+    // Past the heads, local outputs are final: they go to y from a ring, a block at a time.
+    const std::size_t stage_mask = s.stage - 1;
+    auto flush = [&](std::size_t t0, std::size_t count) {
+        reg tile[L];
+        for (std::size_t k = 0; k < L; ++k) tile[k] = V::load(b.stage + ((t0 + k) & stage_mask) * L);
+        write_tile(t0, count, tile);
     };
 
     // Suffix sums of each lane's first block: moves ending at rows 1..p.
@@ -206,9 +214,11 @@ sb_status superblock(const shape_t& s, buffers_t& b, std::size_t sb, carry_t& ca
     std::size_t head_rows = lc;  // rows whose P some lane still needs
     bool in_head = true;
     const std::size_t blocks = lc / p;
+    std::size_t flushed = 0;  // rows of final outputs written to y so far (a multiple of L)
     // Rows [r0, r1) of the block whose first output is at row i0, with the block's tests
     // (a next block to sum, P still stored, VectorTA's seed on this very row) fixed at compile
-    // time, so that the loop carries no branch per row but the flush. With Head it stops after
+    // time, so that the loop carries no branch per row. Head rows keep their local outputs and P
+    // for the correction after the superblock; later rows go to the ring. With Head it stops after
     // a tile of rows on which every lane's P fell below the threshold; returns the row after
     // the last one run.
     auto run_rows = [&](auto next_tag, auto head_tag, auto seed_tag, std::size_t i0, std::size_t r0,
@@ -236,16 +246,17 @@ sb_status superblock(const shape_t& s, buffers_t& b, std::size_t sb, carry_t& ca
             if constexpr (Seed) c = V::first_lane_set(c, 1.0);  // from 0, y + 1 * (x - y) is x exactly
             ylocal = V::fmadd(c, V::sub(xv, ylocal), ylocal);
             prod = V::fnmadd(prod, c, prod);  // P (1 - c)
-            V::store(b.stage + (t % L) * L, ylocal);
-            if (t % L == L - 1) flush(t + 1 - L, L);
             if constexpr (Head) {
+                V::store(b.hy + t * L, ylocal);
                 V::store(b.tp + t * L, prod);
                 // NaN never passes, so a lane with a NaN keeps its head to the end.
-                if (t % L == L - 1 && V::all_le(prod, threshold)) {
+                if ((t & (L - 1)) == L - 1 && V::all_le(prod, threshold)) {
                     in_head = false;
                     head_rows = t + 1;
                     return r + 1;
                 }
+            } else {
+                V::store(b.stage + (t & stage_mask) * L, ylocal);
             }
         }
         return r1;
@@ -271,8 +282,13 @@ sb_status superblock(const shape_t& s, buffers_t& b, std::size_t sb, carry_t& ca
         double* swap = suffix;
         suffix = next;
         next = swap;
+        // The block's whole tiles of final outputs, out of the rows loop.
+        if (!in_head) {
+            if (flushed < head_rows) flushed = head_rows;
+            for (; flushed + L <= blk * p + p; flushed += L) flush(flushed, L);
+        }
     }
-    if (lc % L) flush(lc - lc % L, lc % L);
+    if (lc % L && !in_head) flush(lc - lc % L, lc % L);
 
     // Carries: lane l + 1 starts where lane l ends, alpha + beta U each.
     double* lane_prod = lanes;
@@ -295,8 +311,15 @@ sb_status superblock(const shape_t& s, buffers_t& b, std::size_t sb, carry_t& ca
     if (broken < L && !__builtin_isnan(alpha[broken])) return sb_status::infinite;
     carry = {a, bt};
 
-    // The heads: y += P * alpha now; P * beta * U is kept for when U is known.
-    add_rows<V>(s, lanes + 4 * L, sb, lc, b.tp, head_rows, V::load(alpha), 1, broken);
+    // The heads to y, each output plus P * alpha (alpha is 0 on lane 0; lanes from `broken`
+    // on are NaN below); P * beta * U is kept for when U is known.
+    const reg alpha_v = V::load(alpha);
+    for (std::size_t t0 = 0; t0 < head_rows; t0 += L) {
+        reg tile[L];
+        for (std::size_t k = 0; k < L; ++k)
+            tile[k] = V::add(V::load(b.hy + (t0 + k) * L), V::mul(V::load(b.tp + (t0 + k) * L), alpha_v));
+        write_tile(t0, min_size(L, head_rows - t0), tile);
+    }
     if (keep_rows) {
         const reg coef = V::load(beta);
         for (std::size_t t = 0; t < head_rows; ++t)
@@ -377,7 +400,7 @@ status_t run_simd(const double* x, std::size_t n, std::size_t first, const param
 
     const std::size_t chunk = p * ((simd_chunk_target + p - 1) / p);
     // A short series runs shorter lanes: its scratch needs no more rows than those.
-    const shape_t s{x, y, n, p, start, chunk, pow2_at_least(2 * p + 3 * L), prm.fsc, prm.ssc,
+    const shape_t s{x, y, n, p, start, chunk, pow2_at_least(2 * p + 3 * L), pow2_at_least(p + 2 * L), prm.fsc, prm.ssc,
                     1.0 / static_cast<double>(p), lane_length(chunk, p, L, n, start)};
     const std::size_t span = L * s.chunk;  // outputs per superblock
     const std::size_t superblocks = (n - start + span - 1) / span;

@@ -159,11 +159,17 @@ sb_status superblock(const shape_t& s, buffers_t& b, std::size_t sb, carry_t& ca
             reg tile[L];
             if (made < fast_rows) {
                 for (std::size_t l = 0; l < L; ++l) tile[l] = V::load(x0 + l * lc + made);
-            } else {  // past the end of x: repeat the last price
+            } else {  // past the end of x: repeat the last price (at most one lane straddles it)
                 for (std::size_t l = 0; l < L; ++l) {
                     const std::size_t from = sb - p + l * lc + made;
-                    for (std::size_t k = 0; k < L; ++k) lanes[k] = x[min_size(from + k, n - 1)];
-                    tile[l] = V::load(lanes);
+                    if (from + L <= n) {
+                        tile[l] = V::load(x + from);
+                    } else if (from >= n) {
+                        tile[l] = V::set1(x[n - 1]);
+                    } else {
+                        for (std::size_t k = 0; k < L; ++k) lanes[k] = x[min_size(from + k, n - 1)];
+                        tile[l] = V::load(lanes);
+                    }
                 }
             }
             V::transpose(tile);

@@ -28,13 +28,15 @@ status_t run_rows(const double* const* xs, double* const* ys, std::size_t lane_l
     constexpr std::size_t L = V::L;
     const std::size_t p = prm.period, start = first + p;
     const std::size_t ring = pow2_at_least(2 * p + 2 * L + 2), mask = ring - 1;
+    const std::size_t stage_rows = pow2_at_least(p + 2 * L), stage_mask = stage_rows - 1;
     void* mem = nullptr;
-    if (posix_memalign(&mem, 64, (ring * L + 2 * p * L + L * L + 2 * L) * sizeof(double)) != 0) return status_t::no_memory;
+    if (posix_memalign(&mem, 64, (ring * L + 2 * p * L + stage_rows * L + 2 * L) * sizeof(double)) != 0)
+        return status_t::no_memory;
     double* const rx = static_cast<double*>(mem);  // rx[(t & mask) * L + l]: lane l's price at t
     double* suffix = rx + ring * L;                 // suffix sums of the block in use, then the next
     double* next = suffix + p * L;
-    double* const stage = next + p * L;             // outputs of times t0..t0+L-1, a row each
-    double* const tmp = stage + L * L;
+    double* const stage = next + p * L;             // a ring of outputs, a row per time
+    double* const tmp = stage + stage_rows * L;
 
     // Prices are read this many values ahead; results of a large call bypass the cache
     // (prm.stream: non-temporal stores), which spares reading each line before it is overwritten.
@@ -59,10 +61,10 @@ status_t run_rows(const double* const* xs, double* const* ys, std::size_t lane_l
     };
     auto X = [rx, mask](std::size_t t) { return V::load(rx + (t & mask) * L); };
     auto move = [&X](std::size_t t) { return V::abs(V::sub(X(t), X(t - 1))); };
-    // The staged rows of times t0..t0+count-1 to each written lane's result.
+    // The staged rows of times t0..t0+count-1 (t0 a multiple of L) to each written lane's result.
     auto flush = [&](std::size_t t0, std::size_t count) {
         reg tile[L];
-        for (std::size_t k = 0; k < L; ++k) tile[k] = V::load(stage + k * L);
+        for (std::size_t k = 0; k < L; ++k) tile[k] = V::load(stage + ((t0 + k) & stage_mask) * L);
         V::transpose(tile);
         for (std::size_t l = lane_lo; l < L; ++l) {
             if (count == L) {
@@ -79,7 +81,8 @@ status_t run_rows(const double* const* xs, double* const* ys, std::size_t lane_l
     };
 
     // Before the first recurrence step: NaN, and the seed at start - 1 in the modes that emit
-    // it. Those of the first output tile are staged, the earlier ones written directly.
+    // it. Those of the first output tile are staged, the earlier ones written directly. Staged
+    // rows go out a whole tile at a time after each block, out of the rows loop.
     const bool vectorta = prm.compat == compat_t::vectorta, seeded = emits_seed(prm.compat);
     const std::size_t t_first = start / L * L;  // the tile of the first recurrence step
     for (std::size_t l = 0; l < L; ++l) tmp[L + l] = vectorta ? 0.0 : seed_value(xs[l], first, prm);
@@ -89,8 +92,9 @@ status_t run_rows(const double* const* xs, double* const* ys, std::size_t lane_l
     }
     for (std::size_t t = t_first; t < start; ++t) {
         const reg v = seeded && t == start - 1 ? V::load(tmp + L) : V::set1(__builtin_nan(""));
-        V::store(stage + (t % L) * L, v);
+        V::store(stage + (t & stage_mask) * L, v);
     }
+    std::size_t flushed = t_first;
 
     const reg diff = V::set1(prm.fsc - prm.ssc), ssc = V::set1(prm.ssc), flat_er = V::set1(1.0 / static_cast<double>(p));  // flat_efficiency
     make_rows(start + 1);
@@ -99,39 +103,50 @@ status_t run_rows(const double* const* xs, double* const* ys, std::size_t lane_l
         V::store(suffix + o * L, V::add(V::load(suffix + o * L), V::load(suffix + (o + 1) * L)));
 
     reg yv = vectorta ? X(start) : V::load(tmp + L);
-    auto emit = [&](std::size_t k, reg v) {
-        V::store(stage + (k % L) * L, v);
-        if (k % L == L - 1) flush(k + 1 - L, L);
+    // Output r of the block from i, with its tests fixed at compile time: a next block to sum,
+    // a move to add to the prefix (not at r = 0), VectorTA's seed (the price itself).
+    auto step = [&](auto next_tag, auto move_tag, auto seed_tag, std::size_t i, std::size_t r, reg& prefix,
+                    reg& tail) __attribute__((always_inline)) {
+        const std::size_t k = i + r;
+        const reg xk = X(k);
+        if constexpr (decltype(move_tag)::value) prefix = V::add(prefix, V::abs(V::sub(xk, X(k - 1))));
+        if constexpr (decltype(next_tag)::value) {
+            const std::size_t o = p - 1 - r;
+            tail = V::add(move(i + o + 1), tail);
+            V::store(next + o * L, tail);
+        }
+        if constexpr (!decltype(seed_tag)::value) {
+            const reg volatility = V::add(V::load(suffix + r * L), prefix);
+            const reg er = V::template efficiency<C>(V::sub(xk, X(k - p)), volatility, flat_er);
+            const reg sc = V::add(V::mul(er, diff), ssc);
+            yv = V::add(yv, V::mul(V::mul(sc, sc), V::sub(xk, yv)));
+        }
+        V::store(stage + (k & stage_mask) * L, yv);
     };
     for (std::size_t i = start; i < n; i += p) {
         const bool has_next = n - i > p;
         const std::size_t end = has_next ? i + p : n;
         make_rows(i + p + 1);
         reg prefix = V::zero(), tail = V::zero();
-        for (std::size_t k = i; k < end; ++k) {
-            const std::size_t r = k - i;
-            const reg xk = X(k);
-            if (r > 0) prefix = V::add(prefix, V::abs(V::sub(xk, X(k - 1))));
-            if (has_next) {
-                const std::size_t o = p - 1 - r;
-                tail = V::add(move(i + o + 1), tail);
-                V::store(next + o * L, tail);
+        auto block = [&](auto next_tag) __attribute__((always_inline)) {
+            if (vectorta && i == start) {
+                step(next_tag, flag<false>{}, flag<true>{}, i, 0, prefix, tail);
+            } else {
+                step(next_tag, flag<false>{}, flag<false>{}, i, 0, prefix, tail);
             }
-            if (vectorta && k == start) {  // the seed: the price itself
-                emit(k, yv);
-                continue;
-            }
-            const reg volatility = V::add(V::load(suffix + r * L), prefix);
-            const reg er = V::template efficiency<C>(V::sub(xk, X(k - p)), volatility, flat_er);
-            const reg sc = V::add(V::mul(er, diff), ssc);
-            yv = V::add(yv, V::mul(V::mul(sc, sc), V::sub(xk, yv)));
-            emit(k, yv);
+            for (std::size_t r = 1; r < end - i; ++r) step(next_tag, flag<true>{}, flag<false>{}, i, r, prefix, tail);
+        };
+        if (has_next) {
+            block(flag<true>{});
+        } else {
+            block(flag<false>{});
         }
         double* swap = suffix;
         suffix = next;
         next = swap;
+        for (; flushed + L <= end; flushed += L) flush(flushed, L);
     }
-    if (n % L) flush(n / L * L, n % L);
+    if (flushed < n) flush(flushed, n - flushed);
     if (stream) _mm_sfence();  // the non-temporal stores are seen before the caller goes on
     std::free(mem);
     return status_t::ok;

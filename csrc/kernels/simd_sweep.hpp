@@ -46,15 +46,18 @@ status_t run_sweep(const double* x, std::size_t n, std::size_t first, const std:
     // from t0 - p_max (the lowest a pass reads) to that top.
     const std::size_t ring = pow2_at_least(sweep_tile + 3 * p_max + 2 * L), mask = ring - 1;
     void* mem = nullptr;
-    const std::size_t doubles = 2 * ring + ring * L + L * L + 8 * L;
+    // Outputs wait in a ring of rows and go out a whole tile at a time every stage_run bars.
+    constexpr std::size_t stage_run = 64;
+    const std::size_t stage_rows = pow2_at_least(stage_run + 2 * L), stage_mask = stage_rows - 1;
+    const std::size_t doubles = 2 * ring + ring * L + stage_rows * L + 8 * L;
     if (posix_memalign(&mem, 64, doubles * sizeof(double)) != 0) return status_t::no_memory;
     std::memset(mem, 0, doubles * sizeof(double));
     // moves[t & mask] = moves[(t & mask) + ring] = |x[t] - x[t-1]|: L moves from any slot are
     // contiguous.
     double* const moves = static_cast<double*>(mem);
     double* const sums = moves + 2 * ring;                // sums[(t & mask)*L + l]: lane l's suffix sum at t
-    double* const stage = sums + ring * L;             // outputs of bars t0..t0+L-1, a row each
-    double* const seeds = stage + L * L;
+    double* const stage = sums + ring * L;             // stage[(t & stage_mask)*L + l]: lane l's output at t
+    double* const seeds = stage + stage_rows * L;
     double* const starts = seeds + L;                  // as doubles: bar of the first recurrence step
     double* const shown = starts + L;                  // bar of the first output
     double* const flat = shown + L;                    // flat_efficiency
@@ -88,9 +91,9 @@ status_t run_sweep(const double* x, std::size_t n, std::size_t first, const std:
         for (; moved < upto; ++moved)
             moves[moved & mask] = moves[(moved & mask) + ring] = __builtin_fabs(x[moved] - x[moved - 1]);
     };
-    auto flush = [&](std::size_t t0, std::size_t count) {
+    auto flush = [&](std::size_t t0, std::size_t count) {  // bars t0..t0+count-1, t0 a multiple of L
         reg tile[L];
-        for (std::size_t k = 0; k < L; ++k) tile[k] = V::load(stage + k * L);
+        for (std::size_t k = 0; k < L; ++k) tile[k] = V::load(stage + ((t0 + k) & stage_mask) * L);
         V::transpose(tile);
         for (std::size_t l = lane_lo; l < L; ++l) {
             if (count == L) {
@@ -168,13 +171,22 @@ status_t run_sweep(const double* x, std::size_t n, std::size_t first, const std:
         if (warm) {
             y = V::select(active, stepped, y);
             if (vectorta) y = V::select(V::eq(bar, startv), xv, y);  // the seed: the price itself
-            V::store(stage + (k % L) * L, V::select(V::ge(bar, shownv), y, nan));
+            V::store(stage + (k & stage_mask) * L, V::select(V::ge(bar, shownv), y, nan));
             bar = V::add(bar, one_bar);
         } else {
             y = stepped;
-            V::store(stage + (k % L) * L, y);
+            V::store(stage + (k & stage_mask) * L, y);
         }
-        if (k % L == L - 1) flush(k + 1 - L, L);
+    };
+    // Bars [a, b) in runs of stage_run, each followed by its whole tiles' flush, out of the loop.
+    std::size_t flushed = k_lo;
+    auto forward = [&](std::size_t a, std::size_t b, bool warm) __attribute__((always_inline)) {
+        while (a < b) {
+            const std::size_t c = (a / stage_run + 1) * stage_run < b ? (a / stage_run + 1) * stage_run : b;
+            for (std::size_t k = a; k < c; ++k) step(k, warm);
+            for (; flushed + L <= c; flushed += L) flush(flushed, L);
+            a = c;
+        }
     };
     // Sums already final for every lane: at each bar in [start_min, valid] a lane needs (bars
     // from its start on), once `passed`. A pass down from bar hi finishes lane l's sums up to its
@@ -210,10 +222,10 @@ status_t run_sweep(const double* x, std::size_t n, std::size_t first, const std:
         }
         // Up to the last lane's first step (warm), lanes are masked; after, the plain recurrence.
         const std::size_t mid = t1 <= start_max ? t1 : (t0 > start_max ? t0 : start_max + 1);
-        for (std::size_t k = t0; k < mid; ++k) step(k, true);
-        for (std::size_t k = mid; k < t1; ++k) step(k, false);
+        forward(t0, mid, true);
+        forward(mid, t1, false);
     }
-    if (n % L) flush(n / L * L, n % L);
+    if (flushed < n) flush(flushed, n - flushed);
     if (stream) _mm_sfence();
     std::free(mem);
     return status_t::ok;

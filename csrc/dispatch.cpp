@@ -89,11 +89,13 @@ bool kernel_usable(kernel_id id, char* why, std::size_t size) noexcept {
         need(f.os_avx512, "OS support for AVX-512 state (XGETBV)");
     }
     const bool usable = !missing[0] && table[id].fn;
-    if (why && size) {
+    if (why && size) {  // no formatting on the way to a usable kernel (every call that names one)
         if (missing[0]) {
             std::snprintf(why, size, "this machine lacks %s", missing);
+        } else if (!usable) {
+            std::snprintf(why, size, "%s", "it is not built into this version of kama");
         } else {
-            std::snprintf(why, size, "%s", usable ? "" : "it is not built into this version of kama");
+            why[0] = '\0';
         }
     }
     return usable;

@@ -72,9 +72,10 @@ inline std::size_t lane_length(std::size_t chunk, std::size_t p, std::size_t lan
     return min_size(chunk, p * ((n - sb + lanes * p - 1) / (lanes * p)));
 }
 
-// A worker's scratch memory.
+// A worker's scratch memory, freed by run_simd's ranges_t (no destructor here, so that the
+// 64 ranges on its stack cost nothing to set up or tear down on a short call).
 struct buffers_t {
-    void* mem = nullptr;
+    void* mem;
     double *rx, *tp, *hy, *suffix, *next, *stage, *lanes, *keep;
 
     bool allocate(const shape_t& s, std::size_t L, bool keep_head) {
@@ -95,7 +96,6 @@ struct buffers_t {
         std::memset(rx, 0, s.ring * L * sizeof(double));
         return true;
     }
-    ~buffers_t() { std::free(mem); }
 };
 
 // The output before a superblock is alpha + beta * U: alpha known, U the unknown output
@@ -344,12 +344,21 @@ sb_status superblock(const shape_t& s, buffers_t& b, std::size_t sb, carry_t& ca
 // One worker's range of superblocks.
 struct range_t {
     std::size_t sb_begin, sb_end;  // output indices, superblock-aligned (sb_end may pass n)
-    std::size_t keep_rows = 0;     // head rows of the first superblock owed a multiple of U
+    std::size_t keep_rows;         // head rows of the first superblock owed a multiple of U
     bool known_start;              // the first worker knows the output before its range
-    bool infinite = false;         // an infinite carry: the series goes to the scalar kernel
-    bool slow = false;             // U still showed after the first superblock: no split
-    bool nan_rest = false;         // NaN from some output of the range on
+    bool infinite;                 // an infinite carry: the series goes to the scalar kernel
+    bool slow;                     // U still showed after the first superblock: no split
+    bool nan_rest;                 // NaN from some output of the range on
     buffers_t buffers;
+};
+
+// The ranges of one call: set up one by one, and their scratch freed on every way out.
+struct ranges_t {
+    range_t at[64];
+    std::size_t count = 0;
+    ~ranges_t() {
+        for (std::size_t w = 0; w < count; ++w) std::free(at[w].buffers.mem);
+    }
 };
 
 struct job_ctx_t {
@@ -400,8 +409,8 @@ status_t run_simd(const double* x, std::size_t n, std::size_t first, const param
     const std::size_t start = first + p;
     // Short work, TA-Lib's copy for period 1, and periods longer than a chunk (whose ring of
     // transposed rows would outgrow the input) go to the scalar loop, with fused multiply-adds.
-    if (copies_input(prm) || start >= n || n - start < 4 * L * p ||
-        n - start < 4 * L * 64 || p > simd_chunk_target)
+    if (copies_input(prm) || start >= n || n - start < 3 * L * p ||
+        n - start < 112 * L || p > simd_chunk_target)
         return run_scalar_for<true>(prm, x, n, first, prm, y, static_cast<double*>(nullptr));
 
     const std::size_t chunk = p * ((simd_chunk_target + p - 1) / p);
@@ -412,13 +421,18 @@ status_t run_simd(const double* x, std::size_t n, std::size_t first, const param
     const std::size_t superblocks = (n - start + span - 1) / span;
     const std::size_t workers = min_size(workers_for(prm.threads, superblocks, n - start), 64);
 
-    range_t ranges[64];
+    ranges_t held;
+    range_t* const ranges = held.at;
     for (std::size_t w = 0; w < workers; ++w) {
-        ranges[w].sb_begin = start + (superblocks * w / workers) * span;
-        ranges[w].sb_end = start + (superblocks * (w + 1) / workers) * span;
-        ranges[w].known_start = w == 0;
+        range_t& r = ranges[w];
+        r.sb_begin = start + (superblocks * w / workers) * span;
+        r.sb_end = start + (superblocks * (w + 1) / workers) * span;
+        r.keep_rows = 0;
+        r.known_start = w == 0;
+        r.infinite = r.slow = r.nan_rest = false;
+        held.count = w + 1;
         // All scratch before anything is written, so that no_memory leaves y as it was.
-        if (!ranges[w].buffers.allocate(s, L, w > 0)) return status_t::no_memory;
+        if (!r.buffers.allocate(s, L, w > 0)) return status_t::no_memory;
     }
     // From here on nothing allocates: the fallbacks borrow worker 0's scratch.
     auto scalar_instead = [&] {

@@ -8,12 +8,17 @@ Prints, per output: the clock; the dependent chain of one step of the recurrence
 costs; the memory traffic of reading the input and writing the result (numpy's copy of the same
 size); and kama's and talib's time at 10k and 1M points, one thread, in cycles.
 
+Then the same per size, from 50k to 4M points: where the input and the result stop fitting in
+the caches, the memory traffic (numpy's copy) grows and kama's time with it, while TA-Lib's
+single chain hides it.
+
 The lane kernel (csrc/kernels/simd_kama.hpp) stores, per row of 8 outputs, 4 vectors (the
 transposed price row, the next block's suffix sums, the staged outputs, the outputs) and in a
-lane's head 2 more (P, and the corrected outputs). The head lasts until P < 2^-120: about
+lane's head 5 (the staged outputs and P kept apart, written once the carries are known). The
+head lasts until P < 2^-120: about
 2,100-2,400 rows on a random walk with period 30 (mean efficiency ratio ~0.18), up to ~20,000
 at an efficiency ratio of 0, so at 10k points (lanes of ~1,250 rows) it is the whole lane and at
-1M (lanes of 8,192 rows) about 30% of it. Its resource floor is max(division, 4.6-6 stores) per
+1M (lanes of 8,192 rows) about 30% of it. Its resource floor is max(division, 4-5 stores) per
 8 outputs; the figures below say how far above it runs.
 """
 from __future__ import annotations
@@ -99,6 +104,19 @@ def main():
             timed[f"talib.KAMA, {n:,} points"] = per_output(lambda: talib.KAMA(x, 30), n)
         for name, ns in timed.items():
             print(f"| {name} | {ns:.3f} | {ns / cycle:.2f} |")
+
+    print("\n| points | kama, threads=1 (ns/output) | talib.KAMA | numpy copy | talib / kama |")
+    print("|---:|---:|---:|---:|---:|")
+    for n in (50_000, 200_000, 1_000_000, 4_000_000):
+        x = 100 + np.cumsum(np.random.default_rng(0).standard_normal(n))
+        out, copy = np.empty(n), np.empty(n)
+        ns_kama = per_output(lambda: kama.kama(x, 30, threads=1, out=out), n, repeats=9)
+        ns_copy = per_output(lambda: np.copyto(copy, x), n, repeats=9)
+        if talib is not None:
+            ns_talib = per_output(lambda: talib.KAMA(x, 30), n, repeats=9)
+            print(f"| {n:,} | {ns_kama:.3f} | {ns_talib:.3f} | {ns_copy:.3f} | {ns_talib / ns_kama:.2f}x |")
+        else:
+            print(f"| {n:,} | {ns_kama:.3f} | — | {ns_copy:.3f} | — |")
 
 
 if __name__ == "__main__":

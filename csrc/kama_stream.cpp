@@ -266,19 +266,72 @@ PyObject* stream_step_py(PyObject* obj, PyObject* arg) {
     return to_output(ready, result);
 }
 
-PyObject* stream_update_many_py(PyObject* obj, PyObject* arg) {
-    if (!PyArray_Check(arg) && is_frame(arg)) return call_frames("update_many", obj, &arg, 1, nullptr);
+const char* const update_many_names[] = {"values", "out", nullptr};
+arg_parser update_many_args{"KamaStream.update_many()", update_many_names, 1, 1};
+
+// update_many(values, /, *, out=None). out= (as in kama()): a writable, C-contiguous float64
+// array of the values' length, filled and returned; one that overlaps the values is filled
+// through a buffer. The state advances only once out= has been accepted.
+PyObject* stream_update_many_py(PyObject* obj, PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames) {
+    PyObject* a[2];
+    if (!update_many_args.parse(args, nargs, kwnames, a)) return nullptr;
+    PyObject* arg = a[0];
+    PyObject* out = a[1] == Py_None ? nullptr : a[1];
+    if (!PyArray_Check(arg) && is_frame(arg)) {
+        if (out) {
+            PyErr_SetString(PyExc_TypeError, "KamaStream.update_many: out= needs a numpy array of values");
+            return nullptr;
+        }
+        return call_frames("update_many", obj, &arg, 1, nullptr);
+    }
     py_ptr xobj(reinterpret_cast<PyObject*>(as_f64_vector(arg, "KamaStream.update_many")));
     if (!xobj) return nullptr;
     auto* xarr = reinterpret_cast<PyArrayObject*>(xobj.get());
     const auto n = static_cast<std::size_t>(PyArray_DIM(xarr, 0));
     const auto* x = static_cast<const double*>(PyArray_DATA(xarr));
-    auto* y = static_cast<double*>(alloc_buffer(n));
+    PyArrayObject* oarr = nullptr;
+    if (out) {
+        if (!PyArray_Check(out)) {
+            py_ptr tn(type_name(out));
+            PyErr_Format(PyExc_TypeError, "KamaStream.update_many: out must be a numpy.ndarray, not %V", tn.get(), "?");
+            return nullptr;
+        }
+        oarr = reinterpret_cast<PyArrayObject*>(out);
+        if (PyArray_TYPE(oarr) != NPY_DOUBLE || !PyArray_ISNOTSWAPPED(oarr)) {
+            PyErr_Format(PyExc_TypeError, "KamaStream.update_many: out must have dtype float64 (native byte order), got %R",
+                         reinterpret_cast<PyObject*>(PyArray_DESCR(oarr)));
+            return nullptr;
+        }
+        if (!PyArray_ISWRITEABLE(oarr)) {
+            PyErr_SetString(PyExc_ValueError, "KamaStream.update_many: out is read-only");
+            return nullptr;
+        }
+        if (PyArray_NDIM(oarr) != 1 || static_cast<std::size_t>(PyArray_DIM(oarr, 0)) != n) {
+            PyErr_Format(PyExc_ValueError, "KamaStream.update_many: out must have the values' shape (%zd,)",
+                         static_cast<Py_ssize_t>(n));
+            return nullptr;
+        }
+        if (!PyArray_IS_C_CONTIGUOUS(oarr)) {
+            PyErr_SetString(PyExc_ValueError, "KamaStream.update_many: out must be C-contiguous");
+            return nullptr;
+        }
+    }
+    auto* direct = static_cast<double*>(oarr ? PyArray_DATA(oarr) : nullptr);
+    const bool apart = direct && (direct + n <= x || x + n <= direct);
+    auto* y = apart ? direct : static_cast<double*>(alloc_buffer(n));
     if (!y) {
         raise_array_no_memory("KamaStream.update_many", 1, &n);
         return nullptr;
     }
-    without_gil_locked(as_stream(obj), [&](unit_t& u) { stream_update_many(u.state, x, n, y); });
+    without_gil_locked(as_stream(obj), [&](unit_t& u) {
+        stream_update_many(u.state, x, n, y);
+        if (direct && !apart && n) std::memcpy(direct, y, n * sizeof(double));
+    });
+    if (oarr) {
+        if (!apart) free_buffer(y);
+        Py_INCREF(out);
+        return out;
+    }
     const npy_intp dims[1] = {static_cast<npy_intp>(n)};
     return wrap_buffer(y, 1, dims);
 }
@@ -453,8 +506,10 @@ PyObject* stream_repr(PyObject* obj) {
 PyMethodDef stream_methods[] = {
     {"update", stream_step_py<stream_update>, METH_O,
      "update($self, value, /)\n--\n\nConsume one bar; None during warm-up, else the new value."},
-    {"update_many", stream_update_many_py, METH_O,
-     "update_many($self, values, /)\n--\n\nupdate() over an array; NaN during warm-up."},
+    {"update_many", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)(void)>(stream_update_many_py)),
+     METH_FASTCALL | METH_KEYWORDS,
+     "update_many($self, values, /, *, out=None)\n--\n\nupdate() over an array; NaN during warm-up.\n"
+     "out: a writable, C-contiguous float64 array of the values' length to fill and return."},
     {"peek", stream_step_py<peek_step>, METH_O,
      "peek($self, value, /)\n--\n\nWhat update(value) would return, leaving the state unchanged."},
     {"reset", stream_reset_py, METH_NOARGS, "reset($self, /)\n--\n\nForget every bar seen."},

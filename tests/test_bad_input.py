@@ -242,7 +242,7 @@ for value, exc, text in [("1.5", TypeError, "must be real number, not str"), (No
         case(f"stream.{method}({value!r})", lambda m=method, v=value: getattr(kama.KamaStream(3), m)(v), exc, text)
 case("stream.update-two-args", lambda: kama.KamaStream(3).update(1.0, 2.0), TypeError, "takes exactly one argument")
 case("stream.update-no-arg", lambda: kama.KamaStream(3).update(), TypeError, "takes exactly one argument")
-case("stream.update_many-no-arg", lambda: kama.KamaStream(3).update_many(), TypeError, "takes exactly one argument")
+case("stream.update_many-no-arg", lambda: kama.KamaStream(3).update_many(), TypeError, "missing required argument 'values'")  # update_many(values, /, *, out=None)
 case("stream-two-positional", lambda: kama.KamaStream(3, 2), TypeError, "at most 1 positional argument (2 given)")
 case("stream-too-many-keywords", lambda: kama.KamaStream(period=3, fast=2, slow=3, compat="talib", unstable_period=1,
                                                          nan_policy="skip", x=1), TypeError,

@@ -252,3 +252,29 @@ def test_update_many_fast_path_equals_update_bit_for_bit(compat, policy):
         got = np.concatenate([many.update_many(x[a:b]) for a, b in zip(cuts, cuts[1:])])
         np.testing.assert_array_equal(got, want)
         assert many.value == one.value or (np.isnan(many.value) and np.isnan(one.value))
+
+
+def test_update_many_out():
+    """out= (as kama()'s): filled and returned, the same bits; overlapping the values is fine;
+    a bad out= raises before the state moves."""
+    x = 100 + np.cumsum(np.random.default_rng(21).standard_normal(500))
+    want = kama.KamaStream(10).update_many(x)
+    out = np.full(500, 7.0)
+    assert kama.KamaStream(10).update_many(x, out=out) is out
+    np.testing.assert_array_equal(out, want)
+    same = x.copy()
+    kama.KamaStream(10).update_many(same, out=same)
+    np.testing.assert_array_equal(same, want)
+    read_only = np.empty(480)
+    read_only.flags.writeable = False
+    for bad, error in ((np.empty(479), ValueError), (np.empty(480, np.float32), TypeError),
+                       (np.empty(960)[::2], ValueError), (np.empty((1, 480)), ValueError),
+                       ([0.0] * 480, TypeError), (read_only, ValueError)):
+        s = kama.KamaStream(10)
+        s.update_many(x[:20])
+        before = s.__reduce__()
+        with pytest.raises(error, match="out"):
+            s.update_many(x[20:], out=bad)
+        assert s.__reduce__() == before
+    s = kama.KamaStream(10)
+    np.testing.assert_array_equal(s.update_many(x, out=None), want)

@@ -75,6 +75,9 @@ class _Plan:
         self.skip = self.stream.get("nan_policy", "propagate") == "skip"
         self.unstable = int(self.stream.get("unstable_period", 0))
         self.context = 2 * period + self.unstable  # bars of context a chunk may need
+        # TA-Lib's KAMA of period 1 is the input itself (its first unstable_period outputs NaN):
+        # no recurrence, and a NaN bar leaves the next outputs alone.
+        self.copies = self.stream.get("compat", "vectorta") == "talib" and period == 1
         # Every c_i is at least ssc^2 = (2 / (slow + 1))^2, so the output before a stretch of
         # `window` bars weighs at most (1 - ssc^2)^window <= 2^-64 in the output after it: a
         # chunk's end is then its last `window` bars' end from any start, within 2^-64 max|x|.
@@ -207,10 +210,16 @@ def _ends(rows, ctx, plan):
     w, k = plan.window, plan.context
     for key, v in rows.items():
         bars, last, poisoned = ctx[key]
+        if plan.copies:  # nothing carries over
+            out[key] = ("y", 0.0)
+            continue
+        if poisoned and bars > k:  # NaN for good (see _outputs)
+            out[key] = ("y", float("nan"))
+            continue
         if w is not None and v.size >= w + k:
             tail, n, gap = _chunk_bars(v, bars > 0, plan, w + k)
             if n >= w + k and bars + n - w > k:  # the window starts past the warm-up
-                if poisoned or gap:
+                if poisoned or gap:  # a NaN bar before the window's end: NaN there
                     out[key] = ("y", float("nan"))
                     continue
                 s, _ = _start(bars + n - w, tail[: tail.size - w], plan)
@@ -255,11 +264,39 @@ def _outputs(rows, ctx, yin, plan, into=None):
     """Step 5: per key, the chunk's outputs (written into into[key] when given)."""
     out = {}
     for key, v in rows.items():
-        bars, last, _ = ctx[key]
+        bars, last, poisoned = ctx[key]
+        if plan.copies:
+            out[key] = _copied(v, bars, plan, None if into is None else into[key])
+            continue
+        if poisoned and bars > plan.context:
+            # A NaN bar (nan_policy='propagate') is in the windows of the steps up to p bars
+            # after it, and from the first such step on every output is NaN; with more than
+            # 2p bars before the chunk that step came before it. (Not earlier: VectorTA's seed,
+            # the price itself, can follow a NaN bar in its warm-up; the exact state has it.)
+            # A stream fed the NaN bars first would take them for leading NaNs.
+            out[key] = np.full(v.size, np.nan) if into is None else into[key]
+            out[key][:] = np.nan
+            continue
         s, exact = _start(bars, last, plan)
         if not exact:
             _with_y(s, yin[key])
         out[key] = s.update_many(v, out=None if into is None else into[key])
+    return out
+
+
+def _copied(v, bars, plan, into):
+    """TA-Lib's period 1: the values, NaN for the bars among the first unstable_period."""
+    out = np.array(v, dtype=np.float64) if into is None else into
+    if into is not None:
+        out[:] = v
+    muted = plan.unstable - bars
+    if muted > 0:
+        positions = np.flatnonzero(~np.isnan(v)) if plan.skip or bars == 0 else None
+        if plan.skip:
+            out[positions[:muted]] = np.nan
+        else:
+            first = int(positions[0]) if bars == 0 and positions.size else (0 if bars else v.size)
+            out[first:first + muted] = np.nan
     return out
 
 

@@ -83,7 +83,7 @@ def test_a_context_started_on_a_block_boundary_is_the_unchunked_state():
             np.testing.assert_array_equal(s.update_many(x[17 + bars :]), whole.update_many(x[17 + bars :]))
 
 
-@settings(deadline=None, max_examples=80)
+@settings(deadline=None, max_examples=300)
 @given(n=st.integers(0, 700), p=st.integers(1, 45), seed=st.integers(0, 2**32 - 1),
        cuts=st.lists(st.floats(0, 1), max_size=9), mode=st.sampled_from(MODES),
        gaps=st.sampled_from(["none", "lead", "holes", "stretch"]))
@@ -105,6 +105,32 @@ def test_steps_match_the_unchunked_call(n, p, seed, cuts, mode, gaps):
             run_steps(x, p, bounds, **mode)
         return
     assert_close(run_steps(x, p, bounds, **mode), want, np.nan_to_num(x))
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_steps_after_nan_bars(mode):
+    """Found by the search above: a NaN stretch filling the context before a chunk (a stream
+    fed it would take it for leading NaNs); VectorTA's seed, the price itself, after a NaN bar
+    in its warm-up; TA-Lib's period 1, a copy, which a NaN bar does not end."""
+    x = walk(24, 0)
+    x[6:12] = np.nan
+    want = kama.kama(x, 2, kernel="scalar", **mode)
+    assert_close(run_steps(x, 2, [0, 12, 24], **mode), want, np.nan_to_num(x))
+    x = walk(35, 1)
+    x[:8] = np.nan
+    x[12] = np.nan
+    for p in (23, 5):
+        try:
+            want = kama.kama(x, p, kernel="scalar", **mode)
+        except ValueError:
+            continue
+        assert_close(run_steps(x, p, [0, 26, 35], **mode), want, np.nan_to_num(x))
+    x = walk(400, 2)
+    x[[0, 1, 50, 51, 52, 200]] = np.nan
+    for unstable in (0, 3, 60):
+        copy = {**mode, "compat": "talib", "unstable_period": unstable}
+        assert_close(run_steps(x, 1, [0, 1, 2, 40, 51, 120, 400], **copy), kama.kama(x, 1, kernel="scalar", **copy),
+                     np.nan_to_num(x))
 
 
 def test_steps_against_the_exact_reference():

@@ -53,7 +53,7 @@ def main(argv=None):
     rows = {}
     for workers in (1, 2):
         with distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                      dashboard_address=None, silence_logs=40) as cluster, \
+                                      dashboard_address=":0", silence_logs=40) as cluster, \
                 distributed.Client(cluster) as client:
             step = -(-bars // 10)
             walk = da.random.default_rng(0).standard_normal((symbols, bars), chunks=(100, step))

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import functools
 import math
+import re
 
 import numpy as np
 
@@ -68,22 +69,31 @@ class _Plan:
         self.stream = {k: options[k] for k in _STREAM_OPTIONS if k in options}
         self.call = dict(options)
         self.call.setdefault("threads", 1)  # the workers' processes are the parallelism
-        # Every option checked now, with the same errors as kama.kama: the stream's, then the
-        # kernel and threads on a call that cannot fail on its data (TA-Lib's copy, period 1).
-        _kama.KamaStream(period, **self.stream)
-        _kama.kama(np.ones(3), 1, **{**self.call, "compat": "talib", "unstable_period": 0})
+        # Every option checked now, with kama.kama's errors: on two values, which no mode
+        # refuses at period 1, then the period itself.
+        _kama.kama(np.ones(2), 1, **self.call)
+        try:
+            _kama.KamaStream(period, **self.stream)
+        except (TypeError, ValueError) as exc:
+            raise type(exc)(str(exc).replace("KamaStream", "kama", 1)) from None
         self.skip = self.stream.get("nan_policy", "propagate") == "skip"
         self.unstable = int(self.stream.get("unstable_period", 0))
         self.context = 2 * period + self.unstable  # bars of context a chunk may need
         # TA-Lib's KAMA of period 1 is the input itself (its first unstable_period outputs NaN):
         # no recurrence, and a NaN bar leaves the next outputs alone.
         self.copies = self.stream.get("compat", "vectorta") == "talib" and period == 1
-        # Every c_i is at least ssc^2 = (2 / (slow + 1))^2, so the output before a stretch of
-        # `window` bars weighs at most (1 - ssc^2)^window <= 2^-64 in the output after it: a
-        # chunk's end is then its last `window` bars' end from any start, within 2^-64 max|x|.
-        slow = int(self.stream.get("slow", 30))
-        ssc2 = (2.0 / (slow + 1)) ** 2
-        self.window = math.ceil(64 * math.log(2) / -math.log1p(-ssc2)) if ssc2 > 1e-12 else None
+        # Every c_i is at least c_min = (2 / (max(fast, slow) + 1))^2 (sc lies between the two
+        # constants), so the output before a stretch of `window` bars weighs at most
+        # (1 - c_min)^window <= 2^-64 in the output after it: a chunk's end is then its last
+        # `window` bars' end from any start, within 2^-64 max|x|.
+        widest = max(int(self.stream.get("fast", 2)), int(self.stream.get("slow", 30)))
+        c_min = (2.0 / (widest + 1)) ** 2
+        if c_min >= 1.0:  # fast = slow = 1: every output is the price
+            self.window = 1
+        elif c_min > 1e-12:
+            self.window = math.ceil(64 * math.log(2) / -math.log1p(-c_min))
+        else:
+            self.window = None
 
     def fresh(self):
         return _kama.KamaStream(self.period, **self.stream)
@@ -115,10 +125,12 @@ def _tails(rows, plan):
         if plan.skip:
             n = v.size - int(np.count_nonzero(missing))
             last = _last_valid(v, missing, k)
-            out[key] = (v.size, (n, last, False), (n, last, False))
+            gap = bool(np.isinf(v).any())  # an infinite price: NaN from there on
+            out[key] = (v.size, (n, last, gap), (n, last, gap))
             continue
         first = int(np.argmin(missing)) if v.size and not missing.all() else v.size
-        gap = bool(missing[first:].any())  # a NaN bar: NaN from there on (nan_policy='propagate')
+        # A NaN or infinite bar: NaN from there on (nan_policy='propagate').
+        gap = not bool(np.isfinite(v[first:]).all())
         out[key] = (v.size, (v.size, v[max(0, v.size - k):].copy(), gap or bool(missing[:first].any())),
                     (v.size - first, v[max(first, v.size - k):].copy(), gap))
     return out
@@ -144,6 +156,16 @@ def _contexts(tails, plan, where):
     return out
 
 
+def _label(where, key):
+    """Names a series in an error: ("series",) -> series 3; ("column", names) -> column 'c';
+    ("by", name) -> symbol='q'."""
+    if where[0] == "series":
+        return f"series {key}"
+    if where[0] == "column":
+        return f"column {where[1][key]!r}"
+    return f"{where[1]}={key!r}"
+
+
 def _check(key, length, bars, last, plan, where):
     """kama.kama's data errors (SPEC §5) for a series of `length` values of which `bars` are
     bars, raised by kama.kama itself on a stand-in with the same counts: its bars after enough
@@ -158,8 +180,7 @@ def _check(key, length, bars, last, plan, where):
     except ValueError as exc:
         text = str(exc)
         if where is not None:  # as kama.kama's "kama (series 3): ..." for many series
-            label = where[key] if isinstance(where, dict) else where.format(key)
-            text = text.replace("kama:", f"kama ({label}):", 1)
+            text = text.replace("kama:", f"kama ({_label(where, key)}):", 1)
         raise ValueError(text) from None
 
 
@@ -193,12 +214,13 @@ def _magnitude(v):
 
 
 def _chunk_bars(v, started, plan, k):
-    """The last k of the chunk's bars, their count, and whether one is NaN."""
+    """The last k of the chunk's bars, their count, and whether one is NaN (with
+    nan_policy='propagate') or infinite."""
     missing = np.isnan(v)
     if plan.skip:
-        return _last_valid(v, missing, k), v.size - int(np.count_nonzero(missing)), False
+        return _last_valid(v, missing, k), v.size - int(np.count_nonzero(missing)), bool(np.isinf(v).any())
     first = 0 if started else (int(np.argmin(missing)) if v.size and not missing.all() else v.size)
-    return v[max(first, v.size - k):], v.size - first, bool(missing[first:].any())
+    return v[max(first, v.size - k):], v.size - first, not bool(np.isfinite(v[first:]).all())
 
 
 def _ends(rows, ctx, plan):
@@ -233,7 +255,7 @@ def _ends(rows, ctx, plan):
             out[key] = ("y", _y(s))
             continue
         scale = max(1.0, _magnitude(last), _magnitude(v))
-        m = 2.0 ** min(1000, math.frexp(scale)[1] + 40) if math.isfinite(scale) else 2.0**1000
+        m = 2.0 ** min(1023, math.frexp(scale)[1] + 40) if math.isfinite(scale) else 2.0**1023
         high = s.copy()
         _with_y(s, 0.0).update_many(v, out=sink)
         _with_y(high, m).update_many(v, out=sink)
@@ -315,9 +337,8 @@ def _outputs_of(part, rows, ctx, yin, plan, build):
     return build(_outputs(rows(part), ctx, yin, plan), part)
 
 
-def _block_outputs(block, rows, ctx, yin, plan, build):
+def _block_outputs(block, rows, ctx, yin, plan, _build):
     """_outputs_of for an array block: the outputs go straight into the result's rows."""
-    del build
     result = np.empty(block.shape)
     by_key = rows(block)
     _outputs(by_key, ctx, yin, plan, dict(zip(by_key, result)))
@@ -344,25 +365,36 @@ def _rows(block, offset):
     return {offset + r: block[r] for r in range(block.shape[0])}
 
 
-def _whole(block, period, call):
-    """A block that holds its series whole along time: kama.kama itself."""
-    return _kama.kama(block, period, **call)
+def _whole(block, period, call, one_d, block_info=None):
+    """A block that holds its series whole along time: kama.kama itself, its errors naming the
+    series by its row in the whole array."""
+    if one_d:
+        return _kama.kama(block[0], period, **call)[None, :]
+    try:
+        return _kama.kama(block, period, **call)
+    except ValueError as exc:
+        offset = block_info[0]["array-location"][0][0] if block_info else 0
+        text = re.sub(r"^kama \(series (\d+)\)", lambda m: f"kama (series {int(m.group(1)) + offset})", str(exc))
+        raise ValueError(text) from None
 
 
 def _array(arr, period, axis, plan):
     dask, da = _dask()
     if arr.ndim not in (1, 2):
         raise ValueError(f"kama.dask.kama: data must be 1-D or 2-D, got {arr.ndim}-D")
-    if axis not in (-1, 0, 1) or (arr.ndim == 1 and axis == 1):
+    if not -arr.ndim <= axis < arr.ndim:
         raise ValueError(f"kama.dask.kama: axis {axis} is out of bounds for {arr.ndim}-D data")
+    axis %= arr.ndim
+    if arr.ndim == 1:
+        axis = 1  # the one series runs along its only axis
     kind = np.dtype(arr.dtype).kind
-    if kind not in "biuf":
+    if kind not in "biufO":
         raise TypeError(f"kama.dask.kama: data must be real numbers, got dtype {arr.dtype}")
     one_d = arr.ndim == 1
-    a = arr[None, :] if one_d else (arr.T if axis == 0 else arr)
+    a = arr[None, :] if one_d else (arr.T if axis == 0 else arr)  # series along rows
     a = a.astype(np.float64)
     if a.numblocks[1] == 1:  # every series whole in its block
-        out = a.map_blocks(_whole, period, plan.call, dtype=np.float64, meta=np.empty((0, 0)))
+        out = a.map_blocks(_whole, period, plan.call, one_d, dtype=np.float64, meta=np.empty((0, 0)))
     else:
         blocks = a.to_delayed()
         offsets = np.concatenate([[0], np.cumsum(a.chunks[0])]).astype(int)
@@ -370,7 +402,7 @@ def _array(arr, period, axis, plan):
         for i in range(a.numblocks[0]):
             off = int(offsets[i])
             outs = _chain(dask, list(blocks[i]), functools.partial(_rows, offset=off), None, plan,
-                          None if one_d else "series {}", outputs=_block_outputs)
+                          None if one_d else ("series",), outputs=_block_outputs)
             grid.append([da.from_delayed(o, shape=(a.chunks[0][i], cols), dtype=np.float64, meta=np.empty((0, 0)))
                          for o, cols in zip(outs, a.chunks[1])])
         out = da.block(grid)
@@ -382,15 +414,21 @@ def _array(arr, period, axis, plan):
 # ---- dask dataframes ---------------------------------------------------------------------------
 
 
-def _float(values, what):
+def _float(series, what):
+    """A pandas Series' values as float64 (missing values NaN); text is SPEC §5's TypeError,
+    as in kama.kama, even when it reads as a number."""
+    import pandas as pd
+
+    if pd.api.types.is_string_dtype(series):  # infers the elements of an object column
+        raise TypeError(f"kama.dask.kama: {what} must be real numbers, got dtype {series.dtype}")
     try:
-        return np.asarray(values, dtype=np.float64)
+        return series.to_numpy(dtype=np.float64, na_value=np.nan)
     except (TypeError, ValueError) as exc:
         raise TypeError(f"kama.dask.kama: {what} must be real numbers ({exc})") from None
 
 
 def _series_rows(part):
-    return {0: _float(part.to_numpy(dtype=np.float64, na_value=np.nan) if hasattr(part, "array") else part, "data")}
+    return {0: _float(part, "data")}
 
 
 def _series_out(out, part):
@@ -400,8 +438,7 @@ def _series_out(out, part):
 
 
 def _wide_rows(part):
-    return {k: _float(part.iloc[:, k].to_numpy(dtype=np.float64, na_value=np.nan), f"column {part.columns[k]!r}")
-            for k in range(part.shape[1])}
+    return {k: _float(part.iloc[:, k], f"column {part.columns[k]!r}") for k in range(part.shape[1])}
 
 
 def _wide_out(out, part):
@@ -425,7 +462,7 @@ def _long_rows(part, by, column):
 
     order = _order(part)
     codes, uniques = pd.factorize(part[by].to_numpy()[order], use_na_sentinel=True)
-    values = _float(part[column].to_numpy(dtype=np.float64, na_value=np.nan), f"column {column!r}")[order]
+    values = _float(part[column], f"column {column!r}")[order]
     at = np.argsort(codes, kind="stable")
     bounds = np.searchsorted(codes[at], np.arange(len(uniques) + 1))
     return {uniques[k]: values[at[bounds[k]:bounds[k + 1]]] for k in range(len(uniques))}
@@ -458,7 +495,7 @@ def _frame(obj, period, plan, by, column):
         whole = obj.npartitions == 1
     elif by is None and column is None:
         rows, build = _wide_rows, _wide_out
-        where = {k: f"column {name!r}" for k, name in enumerate(meta.columns)}
+        where = ("column", list(meta.columns))
         out_meta = pd.DataFrame({c: np.empty(0) for c in range(meta.shape[1])}, index=meta.index)
         out_meta.columns = meta.columns
         whole = obj.npartitions == 1
@@ -468,7 +505,7 @@ def _frame(obj, period, plan, by, column):
                 raise KeyError(f"kama.dask.kama: no column {name!r}; columns are {list(meta.columns)}")
         rows = functools.partial(_long_rows, by=by, column=column)
         build = functools.partial(_long_out, by=by, column=column)
-        where, out_meta, whole = f"{by}={{!r}}", pd.Series(np.empty(0), index=meta.index, name=column), False
+        where, out_meta, whole = ("by", by), pd.Series(np.empty(0), index=meta.index, name=column), False
     else:
         raise TypeError("kama.dask.kama: a long-format frame needs both by= and column=")
     if whole:  # one partition: kama.kama itself

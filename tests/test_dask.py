@@ -276,3 +276,58 @@ def test_frame_argument_errors(client):
         kd.kama(long, 30, by="symbol", column="price")
     with pytest.raises(TypeError, match="long-format"):
         kd.kama(da.ones(10, chunks=5), 3, by="symbol", column="close")
+
+
+# ---- found by review -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("options", [{"fast": 30, "slow": 2}, {"slow": 1}, {"fast": 1, "slow": 1}])
+def test_constants_the_window_rests_on(options):
+    """A chunk's end from its own last bars needs the smallest c, that of max(fast, slow)."""
+    x = walk(400, 9)
+    got = kd.kama(da.from_array(x, chunks=(37, 200, 163)), 10, **options).compute(scheduler="sync")
+    assert_close(got, kama.kama(x, 10, **options), x)
+
+
+@pytest.mark.parametrize("mode", [{}, {"nan_policy": "skip"}, {"compat": "talib"}, {"compat": "pandas_ta"}])
+def test_an_infinite_price_ends_the_outputs_as_in_kama(mode):
+    y = walk(1000, 10)
+    y[5] = np.inf
+    got = kd.kama(da.from_array(y, chunks=500), 10, slow=3, **mode).compute(scheduler="sync")
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(kama.kama(y, 10, slow=3, **mode)))
+
+
+def test_prices_near_the_largest_double():
+    z = walk(60, 11) * 1e305
+    assert_close(kd.kama(da.from_array(z, chunks=7), 10).compute(scheduler="sync"), kama.kama(z, 10), z)
+
+
+def test_errors_read_as_kama_kama_s():
+    x = walk((4, 50), 12)
+    x[3] = np.nan
+    for arr in (da.from_array(x, chunks=(2, 50)), da.from_array(x, chunks=(2, 7))):
+        with pytest.raises(ValueError, match=r"^kama \(series 3\): All values are NaN"):
+            arr_result = kd.kama(arr, 10)
+            arr_result.compute(scheduler="sync")
+    with pytest.raises(ValueError, match=r"^kama \(series 3\)"):
+        kd.kama(da.from_array(x.T, chunks=(50, 2)), 10, axis=0).compute(scheduler="sync")
+    with pytest.raises(ValueError, match=r"^kama: Invalid period: period = 10, data length = 5"):
+        kd.kama(da.from_array(np.arange(5.0), chunks=5), 10).compute(scheduler="sync")
+    with pytest.raises(ValueError, match=r"^kama: Invalid compat"):
+        kd.kama(da.ones(10, chunks=5), 3, compat="x")
+    with pytest.raises(ValueError, match=r"^kama: Invalid period"):
+        kd.kama(da.ones(10, chunks=5), 0)
+    for text in (["a"] * 50, ["1.5"] * 50):
+        with pytest.raises(TypeError, match="real numbers"):
+            kd.kama(dd.from_pandas(pd.Series(text), npartitions=3), 10).compute(scheduler="sync")
+    odd = pd.DataFrame({"s{0}": ["a"] * 30 + ["b"] * 30, "close": np.r_[np.arange(30.0), np.full(30, np.nan)]})
+    with pytest.raises(ValueError, match=r"kama \(s\{0\}='b'\)"):
+        kd.kama(dd.from_pandas(odd, npartitions=2), 10, by="s{0}", column="close").compute(scheduler="sync")
+
+
+def test_axis_minus_two_and_object_dtype():
+    x = walk((3, 50), 13)
+    got = kd.kama(da.from_array(x.T, chunks=(20, 3)), 10, axis=-2).compute(scheduler="sync")
+    assert_close(got, kama.kama(x.T, 10, axis=0), x)
+    got = kd.kama(da.from_array(x.astype(object), chunks=(3, 20)), 10).compute(scheduler="sync")
+    assert_close(got, kama.kama(x, 10), x)

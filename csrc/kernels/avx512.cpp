@@ -6,9 +6,11 @@
 
 #pragma GCC push_options
 #pragma GCC target("avx512f,avx2,fma")
-// GCC 12 reports its own _mm512_undefined_pd() inside avx512fintrin.h as maybe-uninitialized.
+// GCC 12 reports its own _mm512_undefined_pd() inside avx512fintrin.h as maybe-uninitialized
+// (or uninitialized, depending on what gets inlined around it).
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
 
 #include "simd_kama.hpp"
 #include "simd_rows.hpp"

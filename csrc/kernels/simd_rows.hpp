@@ -28,7 +28,10 @@ status_t run_rows(const double* const* xs, double* const* ys, std::size_t lane_l
     constexpr std::size_t L = V::L;
     const std::size_t p = prm.period, start = first + p;
     const std::size_t ring = pow2_at_least(2 * p + 2 * L + 2), mask = ring - 1;
-    const std::size_t stage_rows = pow2_at_least(p + 2 * L), stage_mask = stage_rows - 1;
+    // Outputs go out a whole tile at a time after every run of stage_run times (and at each
+    // block's end), so the ring of staged rows stays small whatever the period.
+    constexpr std::size_t stage_run = 64;
+    const std::size_t stage_rows = pow2_at_least(stage_run + 2 * L + 2), stage_mask = stage_rows - 1;
     void* mem = nullptr;
     if (posix_memalign(&mem, 64, (ring * L + 2 * p * L + stage_rows * L + 2 * L) * sizeof(double)) != 0)
         return status_t::no_memory;
@@ -134,7 +137,11 @@ status_t run_rows(const double* const* xs, double* const* ys, std::size_t lane_l
             } else {
                 step(next_tag, flag<false>{}, flag<false>{}, i, 0, prefix, tail);
             }
-            for (std::size_t r = 1; r < end - i; ++r) step(next_tag, flag<true>{}, flag<false>{}, i, r, prefix, tail);
+            for (std::size_t r = 1; r < end - i;) {
+                const std::size_t stop = min_size(end - i, ((i + r) / stage_run + 1) * stage_run - i);
+                for (; r < stop; ++r) step(next_tag, flag<true>{}, flag<false>{}, i, r, prefix, tail);
+                for (; flushed + L <= i + r; flushed += L) flush(flushed, L);
+            }
         };
         if (has_next) {
             block(flag<true>{});

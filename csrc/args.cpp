@@ -198,21 +198,21 @@ kernel_fn default_kernel = kama_f64_scalar;
 // Resolves a kernel name to a runnable kernel or sets ValueError.
 bool resolve_kernel(const char* name, const char* source, kernel_fn* fn) {
     if (std::strcmp(name, "auto") == 0) {
-        *fn = kernel_info(best_kernel()).fn;
+        *fn = best_kernel().fn;
         return true;
     }
-    kernel_id id;
-    if (!kernel_from_name(name, &id)) {
+    const kernel_entry* k = kernel_from_name(name);
+    if (!k) {
         PyErr_Format(PyExc_ValueError, "Unknown kernel%s: '%s'; valid kernels: %s", source, name,
                      kernel_names_for_error());
         return false;
     }
     char why[256];
-    if (!kernel_usable(id, why, sizeof(why))) {
+    if (!kernel_usable(*k, why, sizeof(why))) {
         PyErr_Format(PyExc_ValueError, "kernel%s '%s' cannot run: %s", source, name, why);
         return false;
     }
-    *fn = kernel_info(id).fn;
+    *fn = k->fn;
     return true;
 }
 }  // namespace
@@ -258,7 +258,7 @@ bool parse_threads(const char* fname, PyObject* obj, std::size_t* threads) {
 bool set_default_kernel_from_env() {
     const char* env = std::getenv("KAMA_KERNEL");
     if (!env || !*env) {
-        default_kernel = kernel_info(best_kernel()).fn;
+        default_kernel = best_kernel().fn;
         return true;
     }
     return resolve_kernel(env, " (from KAMA_KERNEL)", &default_kernel);

@@ -1,12 +1,17 @@
 // Memory owned by result arrays, and the GIL's release and return.
+#if defined(_WIN32)
+#include <windows.h>
+#else
 #include <dlfcn.h>
 #include <sys/mman.h>
 #include <unistd.h>
+#endif
 
 #include <atomic>
 #include <cstdlib>
 
 #include "common.hpp"
+#include "kernels/portable.hpp"
 #include "kernels/glibc_symbols.hpp"  // dlsym
 
 namespace kama {
@@ -25,7 +30,11 @@ void restore_thread(PyThreadState* state) noexcept {
     try {
         PyEval_RestoreThread(state);
     } catch (...) {  // the forced unwind of pthread_exit at interpreter exit (see common.hpp)
+#if defined(_WIN32)
+        for (;;) Sleep(INFINITE);
+#else
         for (;;) pause();
+#endif
     }
 }
 
@@ -48,15 +57,18 @@ void* alloc_buffer(std::size_t count, std::size_t itemsize) noexcept {
     // without faults, and huge pages made them slower (8 MB: 1.2 -> 2.1 ms).
     constexpr std::size_t huge = std::size_t(1) << 21, huge_from = std::size_t(1) << 25;
     const std::size_t align = bytes >= huge_from ? huge : 64;
-    if (posix_memalign(&p, align, bytes != 0 ? bytes : 64) != 0) return nullptr;
+    p = alloc_aligned(bytes != 0 ? bytes : 64, align);
+    if (!p) return nullptr;
+#if defined(MADV_HUGEPAGE)
     if (bytes >= huge_from) madvise(p, bytes, MADV_HUGEPAGE);  // a hint: failure is harmless
+#endif
     live_count.fetch_add(1, std::memory_order_relaxed);
     return p;
 }
 
 void free_buffer(void* data) noexcept {
     if (!data) return;
-    std::free(data);
+    free_aligned(data);
     live_count.fetch_sub(1, std::memory_order_relaxed);
 }
 

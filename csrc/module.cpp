@@ -2,6 +2,7 @@
 #define KAMA_IMPORT_ARRAY
 #include "common.hpp"
 #include "dispatch.hpp"
+#include "kernels/cpu.hpp"
 
 namespace kama {
 namespace {
@@ -9,9 +10,9 @@ namespace {
 PyObject* py_kernels(PyObject*, PyObject*) {
     py_ptr list(PyList_New(0));
     if (!list) return nullptr;
-    for (int id = k_scalar; id < k_count; ++id) {
-        if (!kernel_usable(static_cast<kernel_id>(id))) continue;
-        py_ptr name(PyUnicode_FromString(kernel_info(static_cast<kernel_id>(id)).name));
+    for (std::size_t i = 0; i < kernel_count(); ++i) {
+        if (!kernel_usable(kernel_at(i))) continue;
+        py_ptr name(PyUnicode_FromString(kernel_at(i).name));
         if (!name || PyList_Append(list.get(), name.get()) < 0) return nullptr;
     }
     return list.release();
@@ -24,14 +25,16 @@ PyObject* py_finalizing(PyObject*, PyObject*) {
     return PyBool_FromLong(interpreter_finalizing());
 }
 
+// {flag: bool} of this platform's CPU and OS flags (CPUID/XGETBV on x86-64, HWCAP on aarch64).
 PyObject* cpu_features_dict() {
-    const cpu_features_t& f = cpu_features();
-    return Py_BuildValue("{sOsOsOsOsOsOsOsO}", "AVX2", f.avx2 ? Py_True : Py_False, "FMA",
-                         f.fma ? Py_True : Py_False, "AVX512F", f.avx512f ? Py_True : Py_False,
-                         "AVX512DQ", f.avx512dq ? Py_True : Py_False, "AVX512BW",
-                         f.avx512bw ? Py_True : Py_False, "AVX512VL", f.avx512vl ? Py_True : Py_False,
-                         "OS_AVX", f.os_avx ? Py_True : Py_False, "OS_AVX512",
-                         f.os_avx512 ? Py_True : Py_False);
+    py_ptr dict(PyDict_New());
+    if (!dict) return nullptr;
+    std::size_t count = 0;
+    const cpu_flag_t* flags = cpu_flags(&count);
+    for (std::size_t i = 0; i < count; ++i) {
+        if (PyDict_SetItemString(dict.get(), flags[i].name, flags[i].have ? Py_True : Py_False) < 0) return nullptr;
+    }
+    return dict.release();
 }
 
 PyMethodDef module_methods[] = {

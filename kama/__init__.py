@@ -8,10 +8,10 @@ One series, many periods, or bar by bar:
 >>> bool(np.isnan(y[:30]).all()) and bool(np.isfinite(y[30:]).all())
 True
 >>> sweep = kama.kama_batch(prices, (10, 40, 10))  # rows for periods 10, 20, 30, 40
->>> np.array_equal(sweep["values"][2], y, equal_nan=True)
+>>> bool(np.allclose(sweep["values"][2], y, rtol=1e-14, atol=0, equal_nan=True))
 True
->>> stream = kama.KamaStream(30)
->>> np.array_equal(stream.update_many(prices), y, equal_nan=True)  # bit for bit
+>>> stream = kama.KamaStream(30)                    # bit for bit the scalar kernel's numbers
+>>> np.array_equal(stream.update_many(prices), kama.kama(prices, 30, kernel="scalar"), equal_nan=True)
 True
 
 compat="talib" gives TA-Lib's TA_KAMA, "tulipy" Tulip Indicators' kama, "pandas_ta" pandas-ta's;

@@ -8,7 +8,7 @@ __version__: str
 
 Compat = Literal["vectorta", "talib", "tulipy", "pandas_ta"]
 NanPolicy = Literal["propagate", "skip"]
-Kernel = Literal["auto", "scalar", "avx2", "avx512", "scalar_batch", "avx2_batch", "avx512_batch"]
+Kernel = Literal["auto", "scalar", "avx2", "avx512", "neon", "scalar_batch", "avx2_batch", "avx512_batch", "neon_batch"]
 
 class BatchResult(TypedDict):
     values: npt.NDArray[np.float64]

@@ -15,7 +15,13 @@ settings.register_profile("stress", max_examples=3000, deadline=None)
 settings.register_profile("quick", max_examples=30, deadline=None)
 settings.load_profile(os.environ.get("KAMA_HYPOTHESIS", "default"))
 
-ALL_KERNELS = ("scalar", "avx2", "avx512")
+ALL_KERNELS = ("scalar", "avx2", "avx512", "neon")
+
+# Set by .ci/aarch64, which runs the suite under user-mode emulation (qemu-aarch64-static).
+EMULATED = os.environ.get("KAMA_EMULATED", "")
+native_rlimit = pytest.mark.skipif(
+    bool(EMULATED), reason=f"under {EMULATED} RLIMIT_AS bounds the emulator's address space (it reserves "
+    "the guest's up front), not the test's allocations")
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "btcusd_4h_bitfinex.csv"
 
 

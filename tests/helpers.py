@@ -16,7 +16,7 @@ def live_buffers():
 
 
 # Series that a SIMD kernel's many-series variant takes at once (csrc/kernels/simd_rows.hpp).
-PANEL_LANES = {"avx2": 4, "avx512": 8}
+PANEL_LANES = {"avx2": 4, "avx512": 8, "neon": 2}
 
 
 def panel_kernel(kernel, rows, period, compat="vectorta", nan_policy="propagate"):

@@ -53,9 +53,10 @@ def test_period_range_matches_vector_ta():
 def test_periods_list_keeps_order():
     res = kama.kama_batch(X, periods=[30, 2, 14, 2])
     assert res["periods"].tolist() == [30, 2, 14, 2]
-    np.testing.assert_array_equal(res["values"][1], kama.kama(X, 2))
-    np.testing.assert_array_equal(res["values"][3], kama.kama(X, 2))
-    np.testing.assert_array_equal(kama.kama_batch(X, periods=np.array([5, 6]))["values"][1], kama.kama(X, 6))
+    np.testing.assert_array_equal(res["values"][1], kama.kama(X, 2, kernel=sweep_kernel(None, 4)))
+    np.testing.assert_array_equal(res["values"][3], kama.kama(X, 2, kernel=sweep_kernel(None, 4)))
+    np.testing.assert_array_equal(kama.kama_batch(X, periods=np.array([5, 6]))["values"][1],
+                                  kama.kama(X, 6, kernel=sweep_kernel(None, 2)))
 
 
 def test_default_is_period_30():
@@ -142,10 +143,12 @@ def test_2d_batch_is_series_by_periods(compat):
         assert res["values"].shape == (5, 3, 3000) and res["periods"].tolist() == [5, 25, 45]
         for j in range(5):
             for k, p in enumerate((5, 25, 45)):
-                np.testing.assert_array_equal(  # 3 periods: fewer than a group of lanes
-                    res["values"][j, k], kama.kama(panel[j], p, compat=compat, unstable_period=3, threads=1))
+                np.testing.assert_array_equal(  # 3 periods: fewer than a group of lanes but NEON's
+                    res["values"][j, k],
+                    kama.kama(panel[j], p, compat=compat, unstable_period=3, threads=1, kernel=sweep_kernel(None, 3)))
     f32 = kama.kama_batch(panel.T.astype(np.float32).T, periods=[7])  # strided float32: converted
-    np.testing.assert_array_equal(f32["values"][:, 0], kama.kama(panel.astype(np.float32).astype(float), 7))
+    rows = panel.astype(np.float32).astype(float)
+    np.testing.assert_array_equal(f32["values"][:, 0], np.stack([kama.kama(r, 7, kernel=sweep_kernel(None, 1)) for r in rows]))
 
 
 def test_2d_batch_errors_name_the_series():

@@ -5,6 +5,7 @@ layout or thread count."""
 import numpy as np
 import pytest
 
+from conftest import native_rlimit
 from helpers import PANEL_LANES, live_buffers, panel_kernel, panel_kernels, sweep_kernel, valid_for
 
 import kama
@@ -213,6 +214,7 @@ def test_batch_threads_argument():
     assert kama.kama_batch(x, (2, 5, 1), threads=64)["values"].shape == (4, 100)
 
 
+@native_rlimit
 def test_memory_error_leaves_out_untouched(tmp_path):
     """SPEC 5: a result that cannot be allocated is a MemoryError with nothing half-written.
     A child process caps its address space just above what it holds, so the 80 MB buffer that

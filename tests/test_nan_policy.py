@@ -5,6 +5,7 @@ import pickle
 
 import numpy as np
 import pytest
+from conftest import native_rlimit
 from helpers import assert_close
 from hypothesis import given
 from hypothesis import strategies as st
@@ -182,6 +183,7 @@ def test_masked_values_are_missing_values(kernel):
         kama.kama(np.ma.masked_array(["a", "b"]), 1)
 
 
+@native_rlimit
 def test_skip_memory_error_leaves_out_untouched(tmp_path):
     """The copy without the NaN bars is the one allocation of skip: when it fails, out= is left
     as it was and the message says what was asked for (SPEC §5). In a subprocess with a capped

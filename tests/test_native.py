@@ -3,6 +3,7 @@ docstrings."""
 import doctest
 import inspect
 import os
+import platform
 import resource
 import subprocess
 import sys
@@ -147,14 +148,42 @@ def test_kama_kernel_environment_variable(tmp_path):
             assert refused.returncode != 0 and "cannot run" in refused.stderr
 
 
+def _machine():
+    m = platform.machine().lower()
+    return {"amd64": "x86_64", "arm64": "aarch64"}.get(m, m)
+
+
 def test_cpu_features_reported():
     feats = kama._kama.__cpu_features__
-    assert set(feats) >= {"AVX2", "FMA", "AVX512F", "AVX512DQ", "OS_AVX", "OS_AVX512"}
+    flags = []
     if os.path.exists("/proc/cpuinfo"):
         with open("/proc/cpuinfo") as f:
             flags = f.read().split()
-        assert feats["AVX2"] == ("avx2" in flags)
-        assert feats["AVX512F"] == ("avx512f" in flags)
+    if _machine() == "x86_64":
+        assert set(feats) >= {"AVX2", "FMA", "AVX512F", "AVX512DQ", "OS_AVX", "OS_AVX512"}
+        if flags:
+            assert feats["AVX2"] == ("avx2" in flags)
+            assert feats["AVX512F"] == ("avx512f" in flags)
+    elif _machine() == "aarch64":
+        assert set(feats) == {"ASIMD"}
+        if "Features" in flags:  # an ARM cpuinfo (qemu-user shows its host's)
+            assert feats["ASIMD"] == ("asimd" in flags)
+    else:
+        assert feats == {}
+
+
+def test_kernels_of_the_architecture():
+    """Each architecture's SIMD kernel is built and listed there (NEON is in every ARMv8-A); a
+    kernel of another architecture is refused as such, not as a CPU that lacks something."""
+    other = {"x86_64": ["neon"], "aarch64": ["avx2", "avx512"]}.get(_machine(), ["avx2", "avx512", "neon"])
+    if _machine() == "aarch64":
+        assert kama.kernels() == ["scalar", "neon"]
+    elif _machine() == "x86_64":
+        assert "neon" not in kama.kernels()
+    for name in other:
+        with pytest.raises(ValueError, match=f"kernel '{name}' cannot run: it is for "
+                           f"(x86-64|aarch64) and this build is for "):
+            kama.kama(X, 10, kernel=name)
 
 
 # ---- the Python face ------------------------------------------------------------------------------

@@ -1,11 +1,21 @@
-// AVX2 + FMA kernel: 4 lanes of double. The algorithm is simd_kama.hpp's.
+// AVX2 + FMA kernel: 4 lanes of double. The algorithm is simd_kama.hpp's. Built on x86-64
+// only; elsewhere its entry says so.
 #include <cstdint>
-#include <immintrin.h>
 
+#include "cpu.hpp"
 #include "kernels.hpp"
 
+#if defined(KAMA_X86)
+#include <immintrin.h>
+
+// Everything from here to the pop is compiled for AVX2 + FMA (GCC's pragma, Clang's attribute
+// on every function the region defines, lambdas included); what is above stays baseline.
+#if defined(__clang__)
+#pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
+#else
 #pragma GCC push_options
 #pragma GCC target("avx2,fma")
+#endif
 
 #include "simd_kama.hpp"
 #include "simd_rows.hpp"
@@ -25,6 +35,9 @@ struct vec_avx2 {
     static reg add(reg a, reg b) { return _mm256_add_pd(a, b); }
     static reg sub(reg a, reg b) { return _mm256_sub_pd(a, b); }
     static reg mul(reg a, reg b) { return _mm256_mul_pd(a, b); }
+    static void fence() { _mm_sfence(); }  // after stream(): its stores are seen before ours
+    // Back to baseline code: no dirty upper state left behind (see simd_kama.hpp's run_range).
+    static void leave() { _mm256_zeroupper(); }
     static reg fmadd(reg a, reg b, reg c) { return _mm256_fmadd_pd(a, b, c); }
     static reg abs(reg v) { return _mm256_andnot_pd(_mm256_set1_pd(-0.0), v); }
 
@@ -79,29 +92,63 @@ struct vec_avx2 {
     }
 };
 
-}  // namespace
-
 status_t kama_f64_avx2(const double* x, std::size_t n, std::size_t first, const params_t& prm,
                        double* y) {
     const status_t st = run_simd_mode<vec_avx2>(x, n, first, prm, y);
-    _mm256_zeroupper();  // back to baseline code: leave no dirty upper state (see simd_kama.hpp)
+    vec_avx2::leave();  // back to baseline code
     return st;
 }
 
 status_t kama_rows_f64_avx2(const double* const* xs, double* const* ys, std::size_t lane_lo, std::size_t n,
                        std::size_t first, const params_t& prm) {
     const status_t st = run_rows_mode<vec_avx2>(xs, ys, lane_lo, n, first, prm);
-    _mm256_zeroupper();
+    vec_avx2::leave();
     return st;
 }
 
 status_t kama_sweep_f64_avx2(const double* x, std::size_t n, std::size_t first, const std::size_t* periods,
                         double* const* ys, std::size_t lane_lo, const params_t& prm) {
     const status_t st = run_sweep_mode<vec_avx2>(x, n, first, periods, ys, lane_lo, prm);
-    _mm256_zeroupper();
+    vec_avx2::leave();
     return st;
 }
 
+}  // namespace
 }  // namespace kama
 
+#if defined(__clang__)
+#pragma clang attribute pop
+#else
 #pragma GCC pop_options
+#endif
+
+// Baseline code again: what the dispatcher calls before it runs the kernel.
+namespace kama {
+namespace {
+const char* avx2_missing() noexcept {
+    static const missing_t missing = [] {
+        missing_t m;
+        const x86_features_t& f = x86_features();
+        m.need(f.avx2, "AVX2");
+        m.need(f.fma, "FMA");
+        m.need(f.os_avx, "OS support for AVX state (XGETBV)");
+        return m;
+    }();
+    return missing.result();
+}
+}  // namespace
+
+extern const kernel_entry kernel_avx2 = {"avx2", kama_f64_avx2, kama_rows_f64_avx2, kama_sweep_f64_avx2, 4, avx2_missing};
+}  // namespace kama
+
+#else  // not x86-64
+
+namespace kama {
+namespace {
+const char* avx2_missing() noexcept { return "it is for x86-64 and this build is for " KAMA_ARCH_NAME; }
+}  // namespace
+
+extern const kernel_entry kernel_avx2 = {"avx2", nullptr, nullptr, nullptr, 4, avx2_missing};
+}  // namespace kama
+
+#endif

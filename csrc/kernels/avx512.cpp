@@ -1,9 +1,18 @@
-// AVX-512F kernel: 8 lanes of double. The algorithm is simd_kama.hpp's.
+// AVX-512F kernel: 8 lanes of double. The algorithm is simd_kama.hpp's. Built on x86-64
+// only; elsewhere its entry says so.
 #include <cstdint>
-#include <immintrin.h>
 
+#include "cpu.hpp"
 #include "kernels.hpp"
 
+#if defined(KAMA_X86)
+#include <immintrin.h>
+
+// Everything from here to the pop is compiled for AVX-512F (GCC's pragma, Clang's attribute on
+// every function the region defines, lambdas included); what is above stays baseline.
+#if defined(__clang__)
+#pragma clang attribute push(__attribute__((target("avx512f,avx2,fma"))), apply_to = function)
+#else
 #pragma GCC push_options
 #pragma GCC target("avx512f,avx2,fma")
 // GCC 12 reports its own _mm512_undefined_pd() inside avx512fintrin.h as maybe-uninitialized
@@ -11,6 +20,7 @@
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #pragma GCC diagnostic ignored "-Wuninitialized"
+#endif
 
 #include "simd_kama.hpp"
 #include "simd_rows.hpp"
@@ -30,6 +40,9 @@ struct vec_avx512 {
     static reg add(reg a, reg b) { return _mm512_add_pd(a, b); }
     static reg sub(reg a, reg b) { return _mm512_sub_pd(a, b); }
     static reg mul(reg a, reg b) { return _mm512_mul_pd(a, b); }
+    static void fence() { _mm_sfence(); }  // after stream(): its stores are seen before ours
+    // Back to baseline code: no dirty upper state left behind (see simd_kama.hpp's run_range).
+    static void leave() { _mm256_zeroupper(); }
     static reg fmadd(reg a, reg b, reg c) { return _mm512_fmadd_pd(a, b, c); }
     static reg abs(reg v) { return _mm512_abs_pd(v); }
 
@@ -96,30 +109,63 @@ struct vec_avx512 {
     }
 };
 
-}  // namespace
-
 status_t kama_f64_avx512(const double* x, std::size_t n, std::size_t first, const params_t& prm,
                        double* y) {
     const status_t st = run_simd_mode<vec_avx512>(x, n, first, prm, y);
-    _mm256_zeroupper();  // back to baseline code: leave no dirty upper state (see simd_kama.hpp)
+    vec_avx512::leave();  // back to baseline code
     return st;
 }
 
 status_t kama_rows_f64_avx512(const double* const* xs, double* const* ys, std::size_t lane_lo, std::size_t n,
                        std::size_t first, const params_t& prm) {
     const status_t st = run_rows_mode<vec_avx512>(xs, ys, lane_lo, n, first, prm);
-    _mm256_zeroupper();
+    vec_avx512::leave();
     return st;
 }
 
 status_t kama_sweep_f64_avx512(const double* x, std::size_t n, std::size_t first, const std::size_t* periods,
                         double* const* ys, std::size_t lane_lo, const params_t& prm) {
     const status_t st = run_sweep_mode<vec_avx512>(x, n, first, periods, ys, lane_lo, prm);
-    _mm256_zeroupper();
+    vec_avx512::leave();
     return st;
 }
 
+}  // namespace
 }  // namespace kama
 
+#if defined(__clang__)
+#pragma clang attribute pop
+#else
 #pragma GCC diagnostic pop
 #pragma GCC pop_options
+#endif
+
+// Baseline code again: what the dispatcher calls before it runs the kernel.
+namespace kama {
+namespace {
+const char* avx512_missing() noexcept {
+    static const missing_t missing = [] {
+        missing_t m;
+        const x86_features_t& f = x86_features();
+        m.need(f.avx512f, "AVX-512F");
+        m.need(f.os_avx512, "OS support for AVX-512 state (XGETBV)");
+        return m;
+    }();
+    return missing.result();
+}
+}  // namespace
+
+extern const kernel_entry kernel_avx512 = {"avx512", kama_f64_avx512, kama_rows_f64_avx512, kama_sweep_f64_avx512, 8, avx512_missing};
+}  // namespace kama
+
+#else  // not x86-64
+
+namespace kama {
+namespace {
+const char* avx512_missing() noexcept { return "it is for x86-64 and this build is for " KAMA_ARCH_NAME; }
+}  // namespace
+
+extern const kernel_entry kernel_avx512 = {"avx512", nullptr, nullptr, nullptr, 8, avx512_missing};
+}  // namespace kama
+
+#endif

@@ -4,6 +4,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "portable.hpp"
+
 namespace kama {
 
 // The modes of SPEC §1. vectorta and talib differ in the efficiency ratio of a flat window and
@@ -80,11 +82,6 @@ status_t kama_f64_scalar(const double* x, std::size_t n, std::size_t first,
 // The same with scratch memory of 2 * period doubles from the caller: it cannot fail.
 void kama_f64_scalar_into(const double* x, std::size_t n, std::size_t first, const params_t& prm,
                           double* y, double* scratch) noexcept;
-status_t kama_f64_avx2(const double* x, std::size_t n, std::size_t first,
-                       const params_t& prm, double* y);    // needs AVX2 + FMA
-status_t kama_f64_avx512(const double* x, std::size_t n, std::size_t first,
-                         const params_t& prm, double* y);  // needs AVX-512F
-
 // Many series at once: V lanes of series that share their first valid index `first`, with
 // first + period < n and not TA-Lib's copy for period 1, up to kama_rows_max_period. xs[l] goes
 // to ys[l] (n values each), equal to kama_f64_scalar's result bit for bit; the lanes below
@@ -92,21 +89,26 @@ status_t kama_f64_avx512(const double* x, std::size_t n, std::size_t first,
 constexpr std::size_t kama_rows_max_period = std::size_t(1) << 16;
 using rows_fn = status_t (*)(const double* const* xs, double* const* ys, std::size_t lane_lo, std::size_t n,
                              std::size_t first, const params_t& prm);
-status_t kama_rows_f64_avx2(const double* const* xs, double* const* ys, std::size_t lane_lo, std::size_t n,
-                            std::size_t first, const params_t& prm);  // 4 series; AVX2 + FMA
-status_t kama_rows_f64_avx512(const double* const* xs, double* const* ys, std::size_t lane_lo, std::size_t n,
-                              std::size_t first, const params_t& prm);  // 8 series; AVX-512F
-
 // A sweep: V lanes of periods over one series x[0..n) whose first valid index is `first`, each
 // with first + period < n, not TA-Lib's copy and at most kama_rows_max_period; lane l's result
 // (n values) goes to ys[l], equal to kama_f64_scalar's for periods[l] bit for bit; lanes below
 // lane_lo are computed but not written. Scratch memory is taken before any y is written.
 using sweep_fn = status_t (*)(const double* x, std::size_t n, std::size_t first, const std::size_t* periods,
                               double* const* ys, std::size_t lane_lo, const params_t& prm);
-status_t kama_sweep_f64_avx2(const double* x, std::size_t n, std::size_t first, const std::size_t* periods,
-                             double* const* ys, std::size_t lane_lo, const params_t& prm);  // 4 periods
-status_t kama_sweep_f64_avx512(const double* x, std::size_t n, std::size_t first, const std::size_t* periods,
-                               double* const* ys, std::size_t lane_lo, const params_t& prm);  // 8 periods
+
+// A kernel as the dispatcher sees it. Each kernel's file defines its entry (kernel_scalar in
+// scalar.cpp, kernel_avx2 in avx2.cpp, ...) on every platform, with null functions where its ISA
+// is not compiled in, and dispatch.cpp lists the entries: a new ISA is one file and one line there.
+struct kernel_entry {
+    const char* name;
+    kernel_fn fn;       // nullptr: not built into this version (another architecture's kernel)
+    rows_fn rows;       // its many-series kernel (simd_rows.hpp), nullptr for none
+    sweep_fn sweep;     // its many-period kernel (simd_sweep.hpp), nullptr for none
+    std::size_t lanes;  // series per rows() call, periods per sweep() call
+    // nullptr when this CPU and OS can run it, else what they lack or why it is not built
+    // ("AVX2, FMA", "it is for x86-64; this build is for aarch64"). Cheap after the first call.
+    const char* (*missing)() noexcept;
+};
 
 // Index of the first value that is not NaN, or n when there is none.
 std::size_t first_valid(const double* x, std::size_t n) noexcept;

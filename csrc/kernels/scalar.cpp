@@ -1,4 +1,4 @@
-// The scalar kernel: plain C++ that runs on any x86-64 (its loop is scalar_kama.hpp's), and the
+// The scalar kernel: plain C++ that runs on any CPU (its loop is scalar_kama.hpp's), and the
 // streaming state machine that repeats its arithmetic bar by bar.
 #include <cmath>
 #include <cstdlib>
@@ -302,5 +302,8 @@ void stream_update_many(stream_t& s, const double* values, std::size_t n, double
         default: run_steady_for<compat_t::vectorta>(s, values + i, n - i, out + i); break;
     }
 }
+
+// Runs everywhere: the fallback on every platform, and the reference the others are held to.
+extern const kernel_entry kernel_scalar = {"scalar", kama_f64_scalar, nullptr, nullptr, 1, nullptr};
 
 }  // namespace kama

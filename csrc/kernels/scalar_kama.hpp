@@ -1,5 +1,5 @@
-// The scalar kernel's loop, written once: scalar.cpp compiles it for any x86-64 (every
-// operation rounded, as the stream does), and avx2.cpp / avx512.cpp compile it under their
+// The scalar kernel's loop, written once: scalar.cpp compiles it for any CPU (every
+// operation rounded, as the stream does), and the SIMD kernels' files compile it under their
 // target pragmas with fused multiply-adds for series too short for the lanes. Everything here
 // has internal linkage, so each file keeps its own copy (see simd_kama.hpp).
 //

@@ -1,5 +1,5 @@
 // The SIMD kernel, written once over a vector type V (V::L lanes of double) and compiled per
-// instruction set by avx2.cpp and avx512.cpp under their target pragmas. Everything here lives
+// instruction set by avx2.cpp and avx512.cpp under their target regions, and by neon.cpp. Everything here lives
 // in an unnamed namespace: each ISA's file gets its own copy, so no AVX code can be merged into
 // a function the scalar path calls (no ODR folding across targets). Nothing from the standard
 // library is instantiated here for the same reason.
@@ -19,8 +19,6 @@
 #include <cstddef>
 #include <cstdlib>
 #include <cstring>
-
-#include <immintrin.h>
 
 #include "kernels.hpp"
 #include "parallel.hpp"
@@ -81,10 +79,8 @@ struct buffers_t {
     bool allocate(const shape_t& s, std::size_t L, bool keep_head) {
         const std::size_t head = round_up(s.head_cap, L) * L;
         const std::size_t doubles = s.ring * L + (keep_head ? 3 : 2) * head + 2 * s.p * L + s.stage * L + 4 * L * L;
-        if (posix_memalign(&mem, 64, doubles * sizeof(double)) != 0) {
-            mem = nullptr;
-            return false;
-        }
+        mem = alloc_aligned(doubles * sizeof(double), 64);
+        if (!mem) return false;
         rx = static_cast<double*>(mem);  // rx[(j & mask)*L + l] = x[s_l - p + j]
         tp = rx + s.ring * L;           // P on the lanes' heads
         hy = tp + head;                 // local outputs on the lanes' heads
@@ -357,7 +353,7 @@ struct ranges_t {
     range_t at[64];
     std::size_t count = 0;
     ~ranges_t() {
-        for (std::size_t w = 0; w < count; ++w) std::free(at[w].buffers.mem);
+        for (std::size_t w = 0; w < count; ++w) free_aligned(at[w].buffers.mem);
     }
 };
 
@@ -398,7 +394,7 @@ template <class V, compat_t C>
 void run_range(void* raw, std::size_t index) {
     auto* ctx = static_cast<job_ctx_t*>(raw);
     run_range_body<V, C>(*ctx->s, ctx->ranges[index], ctx->seed);
-    _mm256_zeroupper();
+    V::leave();
 }
 
 // C is the mode's er_rule; the seed follows prm.compat.

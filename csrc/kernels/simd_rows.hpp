@@ -32,9 +32,8 @@ status_t run_rows(const double* const* xs, double* const* ys, std::size_t lane_l
     // block's end), so the ring of staged rows stays small whatever the period.
     constexpr std::size_t stage_run = 64;
     const std::size_t stage_rows = pow2_at_least(stage_run + 2 * L + 2), stage_mask = stage_rows - 1;
-    void* mem = nullptr;
-    if (posix_memalign(&mem, 64, (ring * L + 2 * p * L + stage_rows * L + 2 * L) * sizeof(double)) != 0)
-        return status_t::no_memory;
+    void* const mem = alloc_aligned((ring * L + 2 * p * L + stage_rows * L + 2 * L) * sizeof(double), 64);
+    if (!mem) return status_t::no_memory;
     double* const rx = static_cast<double*>(mem);  // rx[(t & mask) * L + l]: lane l's price at t
     double* suffix = rx + ring * L;                 // suffix sums of the block in use, then the next
     double* next = suffix + p * L;
@@ -154,8 +153,8 @@ status_t run_rows(const double* const* xs, double* const* ys, std::size_t lane_l
         for (; flushed + L <= end; flushed += L) flush(flushed, L);
     }
     if (flushed < n) flush(flushed, n - flushed);
-    if (stream) _mm_sfence();  // the non-temporal stores are seen before the caller goes on
-    std::free(mem);
+    if (stream) V::fence();  // the non-temporal stores are seen before the caller goes on
+    free_aligned(mem);
     return status_t::ok;
 }
 

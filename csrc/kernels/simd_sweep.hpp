@@ -50,7 +50,8 @@ status_t run_sweep(const double* x, std::size_t n, std::size_t first, const std:
     constexpr std::size_t stage_run = 64;
     const std::size_t stage_rows = pow2_at_least(stage_run + 2 * L), stage_mask = stage_rows - 1;
     const std::size_t doubles = 2 * ring + ring * L + stage_rows * L + 8 * L;
-    if (posix_memalign(&mem, 64, doubles * sizeof(double)) != 0) return status_t::no_memory;
+    mem = alloc_aligned(doubles * sizeof(double), 64);
+    if (!mem) return status_t::no_memory;
     std::memset(mem, 0, doubles * sizeof(double));
     // moves[t & mask] = moves[(t & mask) + ring] = |x[t] - x[t-1]|: L moves from any slot are
     // contiguous.
@@ -226,8 +227,8 @@ status_t run_sweep(const double* x, std::size_t n, std::size_t first, const std:
         forward(mid, t1, false);
     }
     if (flushed < n) flush(flushed, n - flushed);
-    if (stream) _mm_sfence();
-    std::free(mem);
+    if (stream) V::fence();
+    free_aligned(mem);
     return status_t::ok;
 }
 

@@ -184,7 +184,7 @@ def fuzz_batch(r):
     # arithmetic (README, "Many at once"): those rows are kernel="scalar"'s.
     name = kw.get("kernel") if kw.get("kernel") not in (None, "auto") else None
     name = (name or os.environ.get("KAMA_KERNEL") or kama.kernels()[-1]).removesuffix("_batch")
-    lanes = {"avx2": 4, "avx512": 8}.get(name)
+    lanes = {"avx2": 4, "avx512": 8, "neon": 2}.get(name)
     if lanes and len(periods) >= lanes and kw.get("nan_policy", "propagate") == "propagate":
         opts["kernel"] = "scalar"
     single = reference(kama.kama, x, int(periods[k]), threads=1, **opts)

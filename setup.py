@@ -4,6 +4,7 @@ Any C++17 compiler: GCC or Clang (Linux, macOS) or MSVC (Windows). The x86-64 ke
 compiled only for x86-64 and the NEON kernel only for aarch64 (csrc/kernels/cpu.hpp decides, from
 the compiler's own target macros); the scalar kernel is the fallback everywhere.
 """
+import platform
 import sys
 from pathlib import Path
 
@@ -29,7 +30,7 @@ GNU_FLAGS = [  # GCC and Clang
 MSVC_FLAGS = ["/std:c++17", "/O2", "/fp:precise", "/W3"]  # /fp:precise: no contraction either
 # libpthread and libdl (stubs since glibc 2.34) hold the old thread and dlsym symbols bound in
 # csrc/kernels/glibc_symbols.hpp on older systems: keep them NEEDED even where the linker sees
-# nothing taken from them. Linux only.
+# nothing taken from them. glibc Linux only (musl has neither file).
 LINUX_LINK = ["-Wl,--push-state,--no-as-needed", "-l:libpthread.so.0", "-l:libdl.so.2", "-Wl,--pop-state"]
 
 
@@ -40,7 +41,8 @@ class BuildExt(build_ext):
         msvc = self.compiler.compiler_type == "msvc"
         for ext in self.extensions:
             ext.extra_compile_args = MSVC_FLAGS if msvc else GNU_FLAGS
-            ext.extra_link_args = LINUX_LINK if sys.platform.startswith("linux") else []
+            glibc = sys.platform.startswith("linux") and platform.libc_ver()[0] == "glibc"
+            ext.extra_link_args = LINUX_LINK if glibc else []
         super().build_extensions()
 
 

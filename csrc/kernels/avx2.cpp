@@ -12,7 +12,7 @@
 // on every function the region defines, lambdas included); what is above stays baseline.
 #if defined(__clang__)
 #pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
-#else
+#elif defined(__GNUC__)
 #pragma GCC push_options
 #pragma GCC target("avx2,fma")
 #endif
@@ -118,7 +118,7 @@ status_t kama_sweep_f64_avx2(const double* x, std::size_t n, std::size_t first, 
 
 #if defined(__clang__)
 #pragma clang attribute pop
-#else
+#elif defined(__GNUC__)
 #pragma GCC pop_options
 #endif
 

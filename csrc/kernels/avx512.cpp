@@ -12,7 +12,7 @@
 // every function the region defines, lambdas included); what is above stays baseline.
 #if defined(__clang__)
 #pragma clang attribute push(__attribute__((target("avx512f,avx2,fma"))), apply_to = function)
-#else
+#elif defined(__GNUC__)
 #pragma GCC push_options
 #pragma GCC target("avx512f,avx2,fma")
 // GCC 12 reports its own _mm512_undefined_pd() inside avx512fintrin.h as maybe-uninitialized
@@ -135,7 +135,7 @@ status_t kama_sweep_f64_avx512(const double* x, std::size_t n, std::size_t first
 
 #if defined(__clang__)
 #pragma clang attribute pop
-#else
+#elif defined(__GNUC__)
 #pragma GCC diagnostic pop
 #pragma GCC pop_options
 #endif
@@ -148,6 +148,8 @@ const char* avx512_missing() noexcept {
         missing_t m;
         const x86_features_t& f = x86_features();
         m.need(f.avx512f, "AVX-512F");
+        m.need(f.avx2, "AVX2");  // compiled for avx512f,avx2,fma: ask for all three
+        m.need(f.fma, "FMA");
         m.need(f.os_avx512, "OS support for AVX-512 state (XGETBV)");
         return m;
     }();

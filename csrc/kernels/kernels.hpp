@@ -106,7 +106,7 @@ struct kernel_entry {
     sweep_fn sweep;     // its many-period kernel (simd_sweep.hpp), nullptr for none
     std::size_t lanes;  // series per rows() call, periods per sweep() call
     // nullptr when this CPU and OS can run it, else what they lack or why it is not built
-    // ("AVX2, FMA", "it is for x86-64; this build is for aarch64"). Cheap after the first call.
+    // ("AVX2, FMA", "it is for x86-64 and this build is for aarch64"). Cheap after the first call.
     const char* (*missing)() noexcept;
 };
 

@@ -23,8 +23,12 @@ std::size_t usable_cores() noexcept {
         if (count > 0) return static_cast<std::size_t>(count);
     }
 #elif defined(_WIN32)
-    const DWORD count = GetActiveProcessorCount(ALL_PROCESSOR_GROUPS);
-    if (count > 0) return static_cast<std::size_t>(count);
+    DWORD_PTR process = 0, system = 0;  // the process's affinity, within its processor group
+    if (GetProcessAffinityMask(GetCurrentProcess(), &process, &system) && process) {
+        std::size_t count = 0;
+        for (; process; process &= process - 1) ++count;
+        return count;
+    }
 #else
     const long count = sysconf(_SC_NPROCESSORS_ONLN);
     if (count > 0) return static_cast<std::size_t>(count);

@@ -1,15 +1,25 @@
 // What the kernels take from GCC and Clang, for MSVC too: the builtins they use (so that no
 // library function is instantiated under a target region, see simd_kama.hpp) and aligned
 // scratch memory. GCC and Clang see their own builtins and posix_memalign unchanged.
+//
+// It also includes every standard header the kernels' headers use. kernels.hpp includes it, and
+// the SIMD kernels' files include kernels.hpp before their target region opens, so each standard
+// header's inline functions (std::isnan, ...) are first defined, and compiled, as baseline code:
+// a copy compiled for AVX could otherwise be the one the linker keeps for the scalar path.
 #pragma once
+#include <cmath>
 #include <cstddef>
+#include <cstdint>
 #include <cstdlib>
+#include <cstring>
+#include <limits>
+
+#if defined(_WIN32)
+#include <malloc.h>
+#endif
 
 #if defined(_MSC_VER) && !defined(__clang__)
-#include <cmath>
 #include <intrin.h>
-#include <limits>
-#include <malloc.h>
 #define __builtin_nan(tag) (std::numeric_limits<double>::quiet_NaN())
 #define __builtin_fabs(v) (std::fabs(v))
 #define __builtin_fma(a, b, c) (std::fma((a), (b), (c)))

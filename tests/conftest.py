@@ -10,7 +10,7 @@ import kama
 # KAMA_HYPOTHESIS=stress runs 20x the examples, for a search before a release; "quick" a fifth,
 # for the wheel test's other environments (they check the binary there; the search depth is
 # the main run's).
-settings.register_profile("default", max_examples=150, deadline=None)
+settings.register_profile("default", max_examples=100, deadline=None)
 settings.register_profile("stress", max_examples=3000, deadline=None)
 settings.register_profile("quick", max_examples=30, deadline=None)
 settings.load_profile(os.environ.get("KAMA_HYPOTHESIS", "default"))

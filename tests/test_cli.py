@@ -1,4 +1,6 @@
-"""python -m kama: the main job from the command line."""
+"""The `kama` command: the main job, and files from the wild (blank lines, Excel's byte-order
+mark, text among the prices, newest-first rows, Parquet), every failure one line on stderr
+with exit status 2 and nothing written."""
 import csv
 import subprocess
 import sys
@@ -8,16 +10,50 @@ import pytest
 from conftest import DATA
 
 import kama
+from kama import _cli, _table
+
+READERS = ["numpy", pytest.param("pyarrow", marks=pytest.mark.skipif(
+    not _table.pyarrow_available(), reason="pyarrow (kama[io]) is not installed"))]
+needs_pyarrow = pytest.mark.skipif(not _table.pyarrow_available(), reason="pyarrow (kama[io]) is not installed")
 
 
 def run(*args, cwd):
     return subprocess.run([sys.executable, "-m", "kama", *map(str, args)], cwd=cwd, capture_output=True, text=True)
 
 
+def cli(capsys, *args):
+    """main() in this process: (status, stdout, stderr)."""
+    status = _cli.main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
 def read_column(path, name):
     with open(path, newline="") as f:
         rows = list(csv.DictReader(f))
     return rows, np.array([float(r[name]) if r[name] else np.nan for r in rows])
+
+
+def walk(n=300, seed=3):
+    return 100 + np.cumsum(np.random.default_rng(seed).standard_normal(n))
+
+
+def write_prices(path, prices, times=None, *, bom=False, tail="", newline="\n"):
+    times = np.arange(len(prices)) * 60_000 + 1_700_000_000_000 if times is None else times
+    text = newline.join(["timestamp_ms,close"] + [f"{t},{p!r}" for t, p in zip(times.tolist(), prices.tolist())])
+    path.write_bytes((b"\xef\xbb\xbf" if bom else b"") + (text + newline + tail).encode())
+    return path
+
+
+def assert_one_line_error(status, err, message):
+    assert status == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("kama: error: "), err
+    assert message in lines[0], err
+    assert "Traceback" not in err
+
+
+# ---- the main job ------------------------------------------------------------------------------
 
 
 def test_demo_writes_kama_of_its_prices(tmp_path):
@@ -29,15 +65,212 @@ def test_demo_writes_kama_of_its_prices(tmp_path):
     np.testing.assert_array_equal(got, kama.kama(prices, 14))
 
 
-def test_real_file_talib_mode(tmp_path):
+@pytest.mark.parametrize("reader", READERS)
+def test_real_file_talib_mode(tmp_path, capsys, reader):
     if not DATA.exists():
         pytest.skip(f"real data not present at {DATA}")
-    res = run(DATA, "--column", "close", "--period", "30", "--compat", "talib", "--out", "k.csv", cwd=tmp_path)
-    assert res.returncode == 0, res.stderr
+    status, _, err = cli(capsys, DATA, "--column", "close", "--period", "30", "--compat", "talib",
+                         "--out", tmp_path / "k.csv", "--reader", reader)
+    assert status == 0, err
     rows, got = read_column(tmp_path / "k.csv", "kama_30")
     assert list(rows[0])[:6] == ["timestamp_ms", "open", "close", "high", "low", "volume"]
     prices = np.loadtxt(DATA, delimiter=",", skiprows=1, usecols=2)
     np.testing.assert_array_equal(got, kama.kama(prices, 30, compat="talib"))
+    np.testing.assert_array_equal([float(r["close"]) for r in rows], prices)  # the input, as it was
+
+
+@pytest.mark.parametrize("reader", READERS)
+def test_missing_prices_are_nan_and_empty_in_the_output(tmp_path, capsys, reader):
+    p = tmp_path / "gappy.csv"
+    prices = walk(60)
+    lines = ["timestamp_ms,close"] + [f"{i},{v!r}" for i, v in enumerate(prices.tolist())]
+    lines[1], lines[2] = "0,", "1,NA"  # leading missing values
+    p.write_text("\n".join(lines) + "\n")
+    status, _, err = cli(capsys, p, "--period", "5", "--out", tmp_path / "o.csv", "--reader", reader)
+    assert status == 0, err
+    _, got = read_column(tmp_path / "o.csv", "kama_5")
+    x = prices.copy()
+    x[:2] = np.nan
+    np.testing.assert_array_equal(got, kama.kama(x, 5))
+
+
+# ---- files from the wild -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("reader", READERS)
+@pytest.mark.parametrize("tail", ["\n", "\n\n\n", "  \n"])
+def test_blank_lines_at_the_end_are_not_rows(tmp_path, capsys, reader, tail):
+    prices = walk(50)
+    p = write_prices(tmp_path / "p.csv", prices, tail=tail)
+    status, out, err = cli(capsys, p, "--period", "10", "--out", tmp_path / "o.csv", "--reader", reader)
+    assert status == 0, err
+    assert "50 rows" in out
+    _, got = read_column(tmp_path / "o.csv", "kama_10")
+    np.testing.assert_array_equal(got, kama.kama(prices, 10))
+
+
+@pytest.mark.parametrize("reader", READERS)
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+def test_excel_csv_utf8_with_a_byte_order_mark(tmp_path, capsys, reader, newline):
+    prices = walk(40)
+    p = write_prices(tmp_path / "excel.csv", prices, bom=True, newline=newline)
+    status, out, err = cli(capsys, p, "--period", "10", "--out", tmp_path / "o.csv", "--reader", reader)
+    assert status == 0, err
+    with open(tmp_path / "o.csv", newline="", encoding="utf-8") as f:
+        header = next(csv.reader(f))
+    assert header == ["timestamp_ms", "close", "kama_10"]  # no '\ufefftimestamp_ms'
+    _, got = read_column(tmp_path / "o.csv", "kama_10")
+    np.testing.assert_array_equal(got, kama.kama(prices, 10))
+
+
+@pytest.mark.parametrize("reader", READERS)
+def test_text_in_the_price_column_names_its_row_and_writes_nothing(tmp_path, capsys, reader):
+    lines = ["timestamp_ms,close"] + [f"{i},{100 + i}" for i in range(20)]
+    lines[8] = "7,n/a?"
+    p = tmp_path / "bad.csv"
+    p.write_text("\n".join(lines) + "\n")
+    status, out, err = cli(capsys, p, "--out", tmp_path / "o.csv", "--reader", reader)
+    assert_one_line_error(status, err, "column 'close' of")
+    assert "data row 8 (line 9) holds 'n/a?'" in err
+    assert out == "" and not (tmp_path / "o.csv").exists()
+
+
+@pytest.mark.parametrize("reader", READERS)
+def test_empty_and_header_only_files_both_exit_2(tmp_path, capsys, reader):
+    (tmp_path / "empty.csv").write_bytes(b"")
+    (tmp_path / "header.csv").write_text("timestamp_ms,close\n")
+    (tmp_path / "blank.csv").write_text("\n\n")
+    assert_one_line_error(*cli(capsys, tmp_path / "empty.csv", "--reader", reader)[::2], "is empty")
+    assert_one_line_error(*cli(capsys, tmp_path / "blank.csv", "--reader", reader)[::2], "is empty")
+    assert_one_line_error(*cli(capsys, tmp_path / "header.csv", "--reader", reader)[::2],
+                          "has a header but no data rows")
+
+
+@pytest.mark.parametrize("reader", READERS)
+def test_newest_first_rows_are_put_in_time_order(tmp_path, capsys, reader):
+    prices = walk(200)
+    times = np.arange(200) * 60_000 + 1_700_000_000_000
+    up = write_prices(tmp_path / "up.csv", prices, times)
+    down = write_prices(tmp_path / "down.csv", prices[::-1], times[::-1])
+    assert cli(capsys, up, "--out", tmp_path / "up_out.csv", "--reader", reader)[0] == 0
+    status, _, err = cli(capsys, down, "--out", tmp_path / "down_out.csv", "--reader", reader)
+    assert status == 0
+    assert "time order" in err and "newest first" in err
+    assert (tmp_path / "up_out.csv").read_text() == (tmp_path / "down_out.csv").read_text()
+    # --keep-order: the file's order, and a note that says so
+    status, _, err = cli(capsys, down, "--keep-order", "--out", tmp_path / "kept.csv", "--reader", reader)
+    assert status == 0 and "time order" in err and "--keep-order" in err
+    _, got = read_column(tmp_path / "kept.csv", "kama_30")
+    np.testing.assert_array_equal(got, kama.kama(prices[::-1], 30))
+
+
+@pytest.mark.parametrize("reader", READERS)
+def test_shuffled_rows_are_sorted_by_time(tmp_path, capsys, reader):
+    prices = walk(120)
+    times = np.arange(120) * 60_000 + 1_700_000_000_000
+    order = np.random.default_rng(5).permutation(120)
+    p = write_prices(tmp_path / "shuffled.csv", prices[order], times[order])
+    status, _, err = cli(capsys, p, "--period", "10", "--out", tmp_path / "o.csv", "--reader", reader)
+    assert status == 0 and "time order" in err and "out of order" in err
+    _, got = read_column(tmp_path / "o.csv", "kama_10")
+    np.testing.assert_array_equal(got, kama.kama(prices, 10))
+
+
+def test_files_in_time_order_get_no_note(tmp_path, capsys):
+    status, _, err = cli(capsys, write_prices(tmp_path / "p.csv", walk(50)), "--period", "5")
+    assert status == 0 and err == ""
+
+
+@needs_pyarrow
+def test_parquet_equals_csv(tmp_path, capsys):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    prices = walk(500)
+    times = (np.arange(500) * 60_000 + 1_700_000_000_000).astype("datetime64[ms]")
+    pq.write_table(pa.table({"time": times, "close": prices, "volume": np.ones(500)}), tmp_path / "p.parquet")
+    status, out, err = cli(capsys, tmp_path / "p.parquet", "--period", "14", "--out", tmp_path / "o.csv")
+    assert status == 0, err
+    assert "500 rows" in out
+    rows, got = read_column(tmp_path / "o.csv", "kama_14")
+    assert list(rows[0]) == ["time", "close", "volume", "kama_14"]
+    np.testing.assert_array_equal(got, kama.kama(prices, 14))
+    # newest first in Parquet too (a timestamp column)
+    pq.write_table(pa.table({"time": times[::-1], "close": prices[::-1]}), tmp_path / "down.parquet")
+    status, _, err = cli(capsys, tmp_path / "down.parquet", "--period", "14", "--out", tmp_path / "d.csv")
+    assert status == 0 and "time order" in err
+    np.testing.assert_array_equal(read_column(tmp_path / "d.csv", "kama_14")[1], got)
+    # NumPy reads CSV only; a broken Parquet file is one line
+    assert_one_line_error(*cli(capsys, tmp_path / "p.parquet", "--reader", "numpy")[::2], "reading Parquet needs pyarrow")
+    (tmp_path / "broken.parquet").write_bytes(b"PAR1 not really")
+    assert_one_line_error(*cli(capsys, tmp_path / "broken.parquet")[::2], "is not a Parquet file kama can read")
+
+
+def test_progress_bar_follows_the_bytes_read(tmp_path, capsys, monkeypatch):
+    tqdm = pytest.importorskip("tqdm").tqdm
+    import io
+
+    prices = walk(3000)
+    p = write_prices(tmp_path / "p.csv", prices)
+    bars = []
+
+    def progress(path, size):  # a bar for every file, drawn into a buffer (stderr is no terminal here)
+        bars.append(tqdm(total=size, file=io.StringIO(), delay=0, mininterval=0))
+        return bars[-1]
+
+    monkeypatch.setattr(_table, "_progress", progress)
+    readers = ["numpy"] + (["pyarrow"] if _table.pyarrow_available() else [])
+    for reader in readers:
+        status, _, err = cli(capsys, p, "--out", tmp_path / f"{reader}.csv", "--reader", reader)
+        assert status == 0, err
+        assert bars[-1].n == p.stat().st_size  # every byte went past the bar
+        np.testing.assert_array_equal(read_column(tmp_path / f"{reader}.csv", "kama_30")[1], kama.kama(prices, 30))
+
+
+def test_no_bar_for_small_files_or_without_a_terminal(tmp_path, monkeypatch):
+    pytest.importorskip("tqdm")
+    p = write_prices(tmp_path / "p.csv", walk(10))
+    monkeypatch.undo()
+    assert _table._progress(p, p.stat().st_size) is None  # small
+    assert _table._progress(p, 1 << 40) is None  # large, but stderr is not a terminal under pytest
+
+
+# ---- output ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("flag", ["--out", "--plot"])
+def test_output_into_a_missing_folder_fails_before_computing(tmp_path, capsys, flag):
+    if flag == "--plot":
+        pytest.importorskip("matplotlib")
+    status, out, err = cli(capsys, "--demo", "100", flag, tmp_path / "no" / "such" / "k.file")
+    assert_one_line_error(status, err, "no such folder")
+    assert out == ""  # nothing computed, nothing printed
+    status, out, err = cli(capsys, "--demo", "100", flag, tmp_path)
+    assert_one_line_error(status, err, "is a folder")
+
+
+def test_plot_has_labels_legend_and_parameters(tmp_path, capsys, monkeypatch):
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    seen = {}
+
+    def savefig(self, path, *a, **k):
+        ax = self.axes[0]
+        seen.update(ylabel=ax.get_ylabel(), xlabel=ax.get_xlabel(), title=ax.get_title(),
+                    legend=[t.get_text() for t in ax.get_legend().get_texts()], points=len(ax.lines[0].get_xdata()))
+        with open(path, "wb") as f:
+            f.write(b"\x89PNG\r\n\x1a\n")
+
+    monkeypatch.setattr(Figure, "savefig", savefig)
+    p = write_prices(tmp_path / "p.csv", walk(400))
+    status, _, err = cli(capsys, p, "--period", "14", "--fast", "3", "--compat", "talib", "--plot",
+                         tmp_path / "k.png", "--plot-last", "100")
+    assert status == 0, err
+    assert seen["ylabel"] == "close" and seen["legend"] == ["close", "kama_14"]
+    assert "period=14" in seen["title"] and "fast=3" in seen["title"] and "talib" in seen["title"]
+    assert "p.csv" in seen["title"] and seen["xlabel"] == "time (UTC)" and seen["points"] == 100
 
 
 def test_plot(tmp_path):
@@ -47,17 +280,53 @@ def test_plot(tmp_path):
     assert (tmp_path / "k.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def test_a_closed_pipe_is_no_traceback_and_the_file_is_still_written(tmp_path):
+    proc = subprocess.Popen([sys.executable, "-m", "kama", "--demo", "5000", "--out", "k.csv"], cwd=tmp_path,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.readline()  # `| head -1`
+    proc.stdout.close()
+    with proc.stderr:
+        err = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 0, err
+    assert "Traceback" not in err and "BrokenPipe" not in err
+    _, got = read_column(tmp_path / "k.csv", "kama_30")
+    assert np.isfinite(got[30:]).all()
+
+
+# ---- errors ------------------------------------------------------------------------------------
+
+
 @pytest.mark.parametrize(
     "args, message",
     [
         (["missing.csv"], "no such file"),
-        ([], "give a CSV file or --demo"),
+        ([], "give a CSV or Parquet file, or --demo"),
         (["--demo", "100", "--column", "open"], "no column 'open'"),
         (["--demo", "10", "--period", "30"], "Invalid period"),
         (["--demo", "100", "--kernel", "sse9"], "Unknown kernel"),
+        (["--demo", "-5"], "--demo takes at least 1 bar, got -5"),
+        (["--demo", "0"], "--demo takes at least 1 bar"),
+        (["--demo", "x"], "--demo takes a whole number of bars"),
+        (["--demo", "100", "--plot-last", "0"], "--plot-last takes at least 1 bar"),
+        (["--demo", "100", "--period", "many"], "invalid int value"),
+        (["--demo", "100", "--compat", "excel"], "invalid choice"),
+        (["--bogus"], "unrecognized arguments"),
     ],
 )
-def test_errors_exit_2_with_a_message(tmp_path, args, message):
-    res = run(*args, cwd=tmp_path)
-    assert res.returncode == 2
-    assert message in res.stderr
+def test_errors_exit_2_with_one_line(tmp_path, capsys, monkeypatch, args, message):
+    monkeypatch.chdir(tmp_path)
+    status, out, err = cli(capsys, *args)
+    assert_one_line_error(status, err, message)
+    assert out == "" and not list(tmp_path.iterdir())
+
+
+def test_an_error_through_the_installed_command(tmp_path):
+    res = run("--demo", "-5", cwd=tmp_path)  # python -m kama, as the console script runs main()
+    assert_one_line_error(res.returncode, res.stderr, "--demo takes at least 1 bar, got -5")
+
+
+def test_column_missing_from_a_file(tmp_path, capsys):
+    p = write_prices(tmp_path / "p.csv", walk(50))
+    status, _, err = cli(capsys, p, "--column", "Close")
+    assert_one_line_error(status, err, "no column 'Close'")
+    assert "['timestamp_ms', 'close']" in err

@@ -13,6 +13,8 @@ from reference import kama_exact
 
 import kama
 
+pytestmark = pytest.mark.slow  # a LocalCluster of worker processes for the module (~20 s)
+
 dask = pytest.importorskip("dask", reason="kama[dask] is not installed")
 da = pytest.importorskip("dask.array", reason="kama[dask] is not installed")
 dd = pytest.importorskip("dask.dataframe", reason="dask.dataframe (kama[dask]) is not installed")

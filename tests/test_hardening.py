@@ -58,6 +58,7 @@ time.sleep(0.2)
 """
 
 
+@pytest.mark.slow  # a fresh interpreter per call (~1 s each)
 @pytest.mark.parametrize("name", sorted(EXIT_CALLS))
 def test_no_abort_at_exit_with_a_daemon_thread_inside_a_call(name, tmp_path):
     for attempt in range(3):

@@ -117,6 +117,7 @@ def test_flat_stretches(kernel, compat, scale):
     assert_close(kama.kama(x, 10, kernel=kernel, compat=compat), kama_exact(x, 10, compat=compat), x)
 
 
+@pytest.mark.slow  # 48 runs of the 80-digit reference (~15 s)
 @pytest.mark.parametrize("fast, slow", [(1, 1), (1, 10**7), (2, 10**4), (50, 3)])
 def test_extreme_smoothing_constants_against_exact(kernel, compat, fast, slow):
     """A tiny c (huge slow) must not bias the recurrence: (1 - c) y + c x would round 1 - c."""
@@ -181,6 +182,7 @@ def test_interior_nan_propagates(compat):
 # ---- the peers -----------------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # the 80-digit reference over 15,577 bars, 12 times
 def test_real_data_against_exact(btc_close, kernel, compat):
     for period in (10, 30):
         got = kama.kama(btc_close, period, kernel=kernel, compat=compat)

@@ -110,6 +110,13 @@ def _check_target(path: Path | None, flag: str) -> None:
         raise _Fail(f"{flag} {path}: the folder {folder} is not writable")
 
 
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.resolve() == b.resolve() or (a.exists() and b.exists() and os.path.samefile(a, b))
+    except OSError:
+        return False
+
+
 def _time_order(table: Table, keep: bool) -> np.ndarray | None:
     """The order that puts the rows in time order, or None when they are (or --keep-order)."""
     t = table.time
@@ -151,6 +158,9 @@ def _main(argv):
             raise _Fail("--plot needs matplotlib: pip install 'kama[plot]'") from None
     _check_target(args.out, "--out")
     _check_target(args.plot, "--plot")
+    for flag, target in (("--out", args.out), ("--plot", args.plot)):
+        if target is not None and args.file is not None and _same_file(target, args.file):
+            raise _Fail(f"{flag} {target} is the input file; give another name")
     if args.demo is not None:
         if args.file is not None:
             raise _Fail("give a file or --demo, not both")
@@ -182,7 +192,7 @@ def _main(argv):
         values = kama.kama(table.price, args.period, args.kernel, fast=args.fast, slow=args.slow,
                            compat=args.compat)
     except (ValueError, TypeError) as exc:
-        raise _Fail(str(exc)) from None
+        raise _Fail(str(exc).removeprefix("kama: ")) from None
     elapsed = time.perf_counter() - t0
 
     name = f"kama_{args.period}"

@@ -78,6 +78,16 @@ def pyarrow_available() -> bool:
     return True
 
 
+def _no_column(column: str, columns: list[str], source) -> TableError:
+    message = f"no column {column!r} in {source}; columns are {columns}"
+    if len(columns) == 1:
+        for sep, name in ((";", "semicolons"), ("\t", "tabs"), ("|", "bars")):
+            if sep in columns[0]:
+                message += f" (its fields look separated by {name}; kama reads comma-separated files)"
+                break
+    return TableError(message)
+
+
 def _time_column(names: list[str]) -> str | None:
     lower = {n.lower(): n for n in names}
     for candidate in TIME_NAMES:
@@ -107,7 +117,7 @@ class ArrowTable(Table):
         self._pa, self._pc = pa, pc
         self.columns = list(table.column_names)
         if column not in self.columns:
-            raise TableError(f"no column {column!r} in {source}; columns are {self.columns}")
+            raise _no_column(column, self.columns, source)
         self.table = table
         self.price = _arrow_prices(table.column(column), column, source)
         self.time_name = _time_column(self.columns)
@@ -255,7 +265,7 @@ class NumpyTable(Table):
             raise TableError(f"{path} is empty")
         self.columns = [c.strip() for c in next(csv.reader([lines[0]]))]
         if column not in self.columns:
-            raise TableError(f"no column {column!r} in {path}; columns are {self.columns}")
+            raise _no_column(column, self.columns, path)
         self.header, self.lines = lines[0], lines[1:]
         col = self.columns.index(column)
         try:

@@ -330,3 +330,28 @@ def test_column_missing_from_a_file(tmp_path, capsys):
     status, _, err = cli(capsys, p, "--column", "Close")
     assert_one_line_error(status, err, "no column 'Close'")
     assert "['timestamp_ms', 'close']" in err
+
+
+@pytest.mark.parametrize("reader", READERS)
+def test_semicolon_files_are_named_as_such(tmp_path, capsys, reader):
+    p = tmp_path / "semi.csv"
+    p.write_text("timestamp_ms;close\n1;2.5\n2;2.6\n")
+    status, _, err = cli(capsys, p, "--reader", reader)
+    assert_one_line_error(status, err, "separated by semicolons")
+
+
+def test_out_onto_the_input_is_refused(tmp_path, capsys, monkeypatch):
+    p = write_prices(tmp_path / "p.csv", walk(50))
+    before = p.read_bytes()
+    monkeypatch.chdir(tmp_path)
+    for target in (p, "p.csv", "./p.csv"):
+        status, _, err = cli(capsys, p, "--period", "5", "--out", target)
+        assert_one_line_error(status, err, "is the input file")
+    assert p.read_bytes() == before
+
+
+def test_kama_errors_are_not_prefixed_twice(tmp_path, capsys):
+    p = tmp_path / "nan.csv"
+    p.write_text("timestamp_ms,close\n1,\n2,\n")
+    status, _, err = cli(capsys, p)
+    assert_one_line_error(status, err, "kama: error: All values are NaN")

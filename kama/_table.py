@@ -177,9 +177,12 @@ def _arrow_prices(col, column: str, source: str) -> np.ndarray:
             try:
                 float(v)
             except ValueError:
-                raise TableError(f"column {column!r} of {source} is not numeric: data row {i + 1} "
-                                 f"(line {i + 2}) holds {v!r}") from None
+                line = "" if str(source).lower().endswith(PARQUET_SUFFIXES) else f" (line {i + 2})"
+                raise TableError(f"column {column!r} of {source} is not numeric: data row {i + 1}"
+                                 f"{line} holds {v!r}") from None
         raise TableError(f"column {column!r} of {source} is not numeric")
+    if pa.types.is_binary(t) or pa.types.is_large_binary(t):
+        raise TableError(f"column {column!r} of {source} is not UTF-8 text (save the file as UTF-8)")
     raise TableError(f"column {column!r} of {source} holds {t}, not prices")
 
 

@@ -355,3 +355,21 @@ def test_kama_errors_are_not_prefixed_twice(tmp_path, capsys):
     p.write_text("timestamp_ms,close\n1,\n2,\n")
     status, _, err = cli(capsys, p)
     assert_one_line_error(status, err, "kama: error: All values are NaN")
+
+
+@pytest.mark.parametrize("reader", READERS)
+def test_latin1_bytes_are_named_as_not_utf8(tmp_path, capsys, reader):
+    p = tmp_path / "latin.csv"
+    p.write_bytes(b"timestamp_ms,close\n1,1.5\n2,caf\xe9\n")
+    status, _, err = cli(capsys, p, "--reader", reader)
+    assert_one_line_error(status, err, "not UTF-8 text")
+
+
+@needs_pyarrow
+def test_parquet_text_prices_name_the_row(tmp_path, capsys):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    pq.write_table(pa.table({"close": ["1.5", "x", "2"]}), tmp_path / "s.parquet")
+    status, _, err = cli(capsys, tmp_path / "s.parquet")
+    assert_one_line_error(status, err, "data row 2 holds 'x'")

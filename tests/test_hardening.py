@@ -396,6 +396,9 @@ def test_concurrent_calls_are_some_serial_order(round_, fast_switching):
     s.update_many(warm)
     room = [period - 10]  # every concurrent value stays in the ring
     room_lock, stop = threading.Lock(), threading.Event()
+    # All three start together: under qemu-user the writers could otherwise use up the room
+    # before the reader thread had begun (the aarch64 CI run saw no snapshot at all).
+    start = threading.Barrier(3, timeout=60)
     logs, snaps, errors = {}, [], []
 
     def take(n):
@@ -408,7 +411,10 @@ def test_concurrent_calls_are_some_serial_order(round_, fast_switching):
     def writer(w, many):
         r, seq, log = random.Random(w * 100 + round_), 0, []
         try:
+            start.wait()
             while not stop.is_set():
+                if many:
+                    time.sleep(0)  # let the reader in between the big calls
                 n = r.choice([1, 7, 500, 3000]) if many else 1
                 if not take(n):
                     break
@@ -421,11 +427,14 @@ def test_concurrent_calls_are_some_serial_order(round_, fast_switching):
 
     def reader():
         try:
-            while not stop.is_set():
+            start.wait()
+            while True:  # at least one snapshot, however the threads were scheduled
                 c = s.copy() if random.random() < 0.5 else pickle.loads(pickle.dumps(s))
                 state = c.__reduce__()[2]
                 last = np.frombuffer(state[10], dtype=np.float64)[state[4] - 1]
                 snaps.append((last, hashlib.sha1(pickle.dumps(c)).digest()))
+                if stop.is_set():
+                    break
                 time.sleep(0.002)
         except BaseException as exc:  # noqa: BLE001
             errors.append(exc)

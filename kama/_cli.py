@@ -5,8 +5,11 @@ before anything is written."""
 from __future__ import annotations
 
 import argparse
+import codecs
 import os
+import stat
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -38,6 +41,31 @@ def _positive(what):
     return parse
 
 
+def _seed(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--seed takes a whole number, got {text!r}") from None
+    if not 0 <= value < 2**128:
+        raise argparse.ArgumentTypeError(f"--seed takes a number from 0 to 2**128 - 1, got {value}")
+    return value
+
+
+def _target(flag):
+    def parse(text):
+        if text.endswith(("/", os.sep)) or text in (".", ".."):
+            raise argparse.ArgumentTypeError(f"{text!r} is a folder name; give a file name")
+        return Path(text)
+    return parse
+
+
+def _encoding(text):
+    try:
+        return codecs.lookup(text).name
+    except LookupError:
+        raise argparse.ArgumentTypeError(f"unknown text encoding {text!r} (utf-8, cp1252, latin-1, ...)") from None
+
+
 def _parser() -> argparse.ArgumentParser:
     p = _Parser(
         prog="kama",
@@ -51,16 +79,20 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--slow", type=int, default=30, help="slow smoothing period (default: 30)")
     p.add_argument("--compat", choices=("vectorta", "talib", "tulipy", "pandas_ta"), default="vectorta")
     p.add_argument("--kernel", default=None, help=f"one of {kama.kernels()} (default: the best)")
-    p.add_argument("--out", type=Path, help="write the input columns plus the KAMA column here (CSV)")
-    p.add_argument("--plot", type=Path, help="draw price and KAMA into this PNG (needs matplotlib)")
+    p.add_argument("--out", type=_target("--out"), help="write the input columns plus the KAMA column here (CSV)")
+    p.add_argument("--plot", type=_target("--plot"),
+                   help="draw price and KAMA into this image, PNG or another suffix matplotlib writes (needs matplotlib)")
     p.add_argument("--plot-last", type=_positive("--plot-last"), metavar="BARS", help="plot only the last BARS bars")
     p.add_argument("--demo", nargs="?", type=_positive("--demo"), const=2000, metavar="BARS",
                    help="use a generated price path of BARS bars (default 2000) instead of a file")
-    p.add_argument("--seed", type=int, default=0, help="random seed for --demo")
+    p.add_argument("--seed", type=_seed, default=0, help="random seed for --demo")
     p.add_argument("--reader", choices=("auto", "pyarrow", "numpy"), default="auto",
                    help="file parser: pyarrow when installed (CSV and Parquet), else NumPy (CSV)")
+    p.add_argument("--encoding", type=_encoding, default="utf-8",
+                   help="the CSV's text encoding (default: utf-8; cp1252 for Excel on Windows); --out is UTF-8")
     p.add_argument("--keep-order", action="store_true",
                    help="compute in the file's row order even when its time column is not in time order")
+    p.add_argument("--version", action="version", version=f"kama {kama.__version__}")
     return p
 
 
@@ -77,21 +109,31 @@ class _Demo(Table):
     def key(self, i):
         return str(i)
 
-    def write_csv(self, path, name, values):
-        with open(path, "w", newline="", encoding="utf-8") as f:
-            f.write(f"bar,close,{name}\n")
-            f.writelines(f"{i},{p!r},{'' if v != v else repr(v)}\n"
-                         for i, (p, v) in enumerate(zip(self.price.tolist(), values.tolist())))
+    def writable(self):
+        return None
+
+    def write_csv(self, file, name, values):
+        file.write(f"bar,close,{name}\n".encode())
+        file.write("".join(f"{i},{p!r},{'' if v != v else repr(v)}\n"
+                           for i, (p, v) in enumerate(zip(self.price.tolist(), values.tolist()))).encode())
 
 
 def _say(text: str) -> None:
-    """print() that outlives a closed pipe (`kama --demo | head -1`): the rest goes nowhere."""
+    """print() that outlives a closed pipe (`kama --demo | head -1`): the rest goes nowhere. Any
+    other failure to write (a full disk, >/dev/full) is an error."""
     try:
         print(text, flush=True)
     except BrokenPipeError:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        os.close(devnull)
+        _stdout_to_devnull()
+    except OSError as exc:
+        _stdout_to_devnull()
+        raise _Fail(f"cannot write the summary to standard output: {exc.strerror or exc}") from None
+
+
+def _stdout_to_devnull() -> None:
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
 
 
 def _note(text: str) -> None:
@@ -106,8 +148,59 @@ def _check_target(path: Path | None, flag: str) -> None:
         raise _Fail(f"{flag} {path} is a folder; give a file name")
     if not folder.is_dir():
         raise _Fail(f"{flag} {path}: no such folder {folder}")
-    if not os.access(folder, os.W_OK):
+    if not os.access(folder, os.W_OK) and not (path.exists() and os.access(path, os.W_OK)):
         raise _Fail(f"{flag} {path}: the folder {folder} is not writable")
+    if path.exists() and not os.access(path, os.W_OK):
+        raise _Fail(f"{flag} {path}: the file is not writable")
+
+
+def _plot_format(path: Path) -> str:
+    """The image format the --plot file's suffix names (matplotlib's list), checked up front."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    formats = FigureCanvasAgg(Figure()).get_supported_filetypes()
+    suffix = path.suffix.lower().lstrip(".")
+    if not suffix:
+        return "png"
+    if suffix not in formats:
+        raise _Fail(f"--plot {path}: matplotlib cannot write .{suffix} images; use one of "
+                    f"{', '.join('.' + f for f in sorted(formats))}")
+    return suffix
+
+
+def _write(path: Path, flag: str, fill) -> None:
+    """Write a file with fill(binary file) so that a failure or Ctrl-C never leaves a part of it:
+    into a temporary file beside it, renamed over it when whole. A device or FIFO (/dev/stdout,
+    /dev/null) is written in place."""
+    try:
+        special = path.exists() and not stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:
+        special = False
+    try:
+        if special:
+            with open(path, "wb") as f:
+                fill(f)
+            return
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent if str(path.parent) else ".")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                fill(f)
+            if path.exists():  # keep the mode of the file replaced
+                os.chmod(tmp, stat.S_IMODE(os.stat(path).st_mode))
+            else:
+                umask = os.umask(0)
+                os.umask(umask)
+                os.chmod(tmp, 0o666 & ~umask)
+            os.replace(tmp, path)
+        except BaseException:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+            raise
+    except OSError as exc:
+        raise _Fail(f"{flag} {path}: {exc.strerror or exc}") from None
 
 
 def _same_file(a: Path, b: Path) -> bool:
@@ -119,22 +212,38 @@ def _same_file(a: Path, b: Path) -> bool:
 
 def _time_order(table: Table, keep: bool) -> np.ndarray | None:
     """The order that puts the rows in time order, or None when they are (or --keep-order)."""
-    t = table.time
-    if t is None or len(t) < 2:
+    t, name = table.time, table.time_name
+    if t is None:
+        if name is not None and table.time_reason and not keep:
+            _note(f"kama: note: the time order was not checked: the time column {name!r} {table.time_reason}; "
+                  f"computed in the file's order")
         return None
+    if len(t) < 2:
+        return None
+    missing = np.isnat(t) if t.dtype.kind == "M" else np.isnan(t) if t.dtype.kind == "f" else None
+    rows = np.arange(len(t))
+    if missing is not None and missing.any():
+        rows, t = rows[~missing], t[~missing]
     later = t[1:] >= t[:-1]
     if bool(np.all(later)):
         return None
-    first = int(np.argmin(later)) + 1  # the first data row earlier than the one before it
+    first = int(rows[int(np.argmin(later)) + 1])  # the first data row earlier than the one before it
     if keep:
-        _note(f"kama: note: {table.time_name} is not in time order (data row {first + 1} is earlier than "
-             f"row {first}); computed in the file's order as --keep-order asks")
+        _note(f"kama: note: {name} is not in time order (data row {first + 1} is earlier than an earlier "
+              f"row); computed in the file's order as --keep-order asks")
         return None
+    if len(rows) < len(table):
+        gaps = len(table) - len(rows)
+        blank = int(np.flatnonzero(missing)[0]) + 1
+        raise _Fail(f"{name} is not in time order (data row {first + 1} is earlier than an earlier row) and "
+                    f"{gaps} row{'s have' if gaps > 1 else ' has'} no time (first: data row {blank}), so kama "
+                    f"cannot put the rows in time order; fill in the times, or pass --keep-order to compute "
+                    f"in the file's order")
     newest_first = bool(np.all(t[1:] <= t[:-1]))
-    order = np.arange(len(t))[::-1].copy() if newest_first else np.argsort(t, kind="stable")
+    order = rows[::-1].copy() if newest_first else np.argsort(t, kind="stable")
     how = "newest first" if newest_first else f"out of order from data row {first + 1}"
-    _note(f"kama: note: {table.time_name} runs {how}: the rows were put in time order, oldest first, before "
-         f"computing (--out is written in that order; --keep-order keeps the file's order)")
+    _note(f"kama: note: {name} runs {how}: the rows were put in time order, oldest first, before "
+          f"computing (--out is written in that order; --keep-order keeps the file's order)")
     return order
 
 
@@ -151,27 +260,33 @@ def main(argv: list[str] | None = None) -> int:
 
 def _main(argv):
     args = _parser().parse_args(argv)
+    _check_target(args.out, "--out")
+    _check_target(args.plot, "--plot")
     if args.plot:
         try:
             import matplotlib  # noqa: F401  (only whether it imports)
         except ImportError:
             raise _Fail("--plot needs matplotlib: pip install 'kama[plot]'") from None
-    _check_target(args.out, "--out")
-    _check_target(args.plot, "--plot")
+        plot_format = _plot_format(args.plot)
     for flag, target in (("--out", args.out), ("--plot", args.plot)):
         if target is not None and args.file is not None and _same_file(target, args.file):
             raise _Fail(f"{flag} {target} is the input file; give another name")
+    if args.out and args.plot and _same_file(args.out, args.plot):
+        raise _Fail(f"--out and --plot both name {args.out}; give two files")
     if args.demo is not None:
         if args.file is not None:
             raise _Fail("give a file or --demo, not both")
-        table: Table = _Demo(args.demo, args.seed)
+        try:
+            table: Table = _Demo(args.demo, args.seed)
+        except (MemoryError, ValueError):
+            raise _Fail(f"--demo {args.demo}: a path of {args.demo} bars does not fit in memory") from None
         source = f"generated price path ({args.demo} bars, seed {args.seed})"
         if args.column != "close":
             raise _Fail(f"no column {args.column!r} in the generated path; columns are {table.columns}")
     elif args.file is not None:
         try:
             t0 = time.perf_counter()
-            table = read(args.file, args.column, args.reader)
+            table = read(args.file, args.column, args.reader, args.encoding)
             read_s = time.perf_counter() - t0
         except TableError as exc:
             raise _Fail(str(exc)) from None
@@ -182,42 +297,52 @@ def _main(argv):
         source = str(args.file)
     else:
         raise _Fail("give a CSV or Parquet file, or --demo (kama --help lists the options)")
+    if args.out:
+        why = table.writable()
+        if why:
+            raise _Fail(f"--out {args.out}: {why} (run without --out, or drop that column)")
 
     order = _time_order(table, args.keep_order)
     if order is not None:
         table.take(order)
+    if args.fast > args.slow:
+        _note(f"kama: note: --fast {args.fast} is slower than --slow {args.slow}: the smoothing constant then "
+              f"shrinks as the trend strengthens")
+    infinite = np.flatnonzero(np.isinf(table.price))
+    if infinite.size:
+        _note(f"kama: note: {infinite.size} price{'s are' if infinite.size > 1 else ' is'} infinite (first: data "
+              f"row {infinite[0] + 1}); KAMA is NaN from there on")
 
     t0 = time.perf_counter()
     try:
         values = kama.kama(table.price, args.period, args.kernel, fast=args.fast, slow=args.slow,
                            compat=args.compat)
     except (ValueError, TypeError) as exc:
-        raise _Fail(str(exc).removeprefix("kama: ")) from None
+        what = source if args.demo is not None else f"{source}, column {args.column!r}"
+        raise _Fail(f"{what}: {str(exc).removeprefix('kama: ')}") from None
+    except MemoryError:
+        raise _Fail(f"{source}: the KAMA of {len(table)} rows does not fit in memory") from None
     elapsed = time.perf_counter() - t0
 
     name = f"kama_{args.period}"
     params = f"period={args.period}, fast={args.fast}, slow={args.slow}, compat={args.compat!r}"
     # Files first: a reader that closes stdout early (| head) must not cost the results.
     if args.out:
-        try:
-            table.write_csv(args.out, name, values)
-        except OSError as exc:
-            raise _Fail(f"--out {args.out}: {exc.strerror or exc}") from None
+        _write(args.out, "--out", lambda f: table.write_csv(f, name, values))
     if args.plot:
         keep = slice(-args.plot_last if args.plot_last else 0, None)
-        try:
-            _plot(args.plot, table, keep, values, name, args.column, params, source)
-        except OSError as exc:
-            raise _Fail(f"--plot {args.plot}: {exc.strerror or exc}") from None
+        _write(args.plot, "--plot",
+               lambda f: _plot(f, plot_format, table, keep, values, name, args.column, params, source))
 
     valid = np.flatnonzero(~np.isnan(values))
     read_note = f", read in {read_s:.2f} s" if args.file is not None else ""
     _say(f"{source}: {len(table)} rows, column {args.column!r}{read_note}")
     _say(f"KAMA({params}) in {elapsed * 1e3:.3f} ms; kernels here: {', '.join(kama.kernels())}")
     if valid.size:
-        _say(f"first value at row {valid[0]}; last {min(5, valid.size)} rows:")
+        last = valid[-5:]
+        _say(f"first value at data row {valid[0] + 1}; last {last.size} rows with a value:")
         _say(f"  {table.columns[0]:>16} {args.column:>14} {name:>14}")
-        for i in range(max(int(valid[0]), len(values) - 5), len(values)):
+        for i in last.tolist():
             _say(f"  {table.key(i):>16} {table.price[i]:14.6f} {values[i]:14.6f}")
     else:
         _say("no value: the series is shorter than one window")
@@ -228,7 +353,7 @@ def _main(argv):
     return 0
 
 
-def _plot(path, table, keep, values, name, column, params, source):
+def _plot(file, fmt, table, keep, values, name, column, params, source):
     import matplotlib
 
     matplotlib.use("Agg")
@@ -251,5 +376,7 @@ def _plot(path, table, keep, values, name, column, params, source):
     ax.legend(loc="upper left")
     ax.grid(alpha=0.3)
     fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
+    try:
+        fig.savefig(file, format=fmt)
+    finally:
+        plt.close(fig)

@@ -260,8 +260,7 @@ def test_plot_has_labels_legend_and_parameters(tmp_path, capsys, monkeypatch):
         ax = self.axes[0]
         seen.update(ylabel=ax.get_ylabel(), xlabel=ax.get_xlabel(), title=ax.get_title(),
                     legend=[t.get_text() for t in ax.get_legend().get_texts()], points=len(ax.lines[0].get_xdata()))
-        with open(path, "wb") as f:
-            f.write(b"\x89PNG\r\n\x1a\n")
+        path.write(b"\x89PNG\r\n\x1a\n")  # the CLI hands savefig an open file (written, then renamed)
 
     monkeypatch.setattr(Figure, "savefig", savefig)
     p = write_prices(tmp_path / "p.csv", walk(400))
@@ -354,7 +353,8 @@ def test_kama_errors_are_not_prefixed_twice(tmp_path, capsys):
     p = tmp_path / "nan.csv"
     p.write_text("timestamp_ms,close\n1,\n2,\n")
     status, _, err = cli(capsys, p)
-    assert_one_line_error(status, err, "kama: error: All values are NaN")
+    assert_one_line_error(status, err, f"kama: error: {p}, column 'close': All values are NaN")
+    assert err.count("kama:") == 1
 
 
 @pytest.mark.parametrize("reader", READERS)
@@ -373,3 +373,331 @@ def test_parquet_text_prices_name_the_row(tmp_path, capsys):
     pq.write_table(pa.table({"close": ["1.5", "x", "2"]}), tmp_path / "s.parquet")
     status, _, err = cli(capsys, tmp_path / "s.parquet")
     assert_one_line_error(status, err, "data row 2 holds 'x'")
+
+
+# ---- time columns that are hard to put in order ----------------------------------------------------
+
+
+def write_rows(path, header, rows, encoding="utf-8"):
+    path.write_bytes(("\n".join([header] + rows) + "\n").encode(encoding))
+    return path
+
+
+@pytest.mark.parametrize("reader", READERS)
+def test_an_empty_time_in_a_newest_first_file_is_refused_not_computed_backwards(tmp_path, capsys, reader):
+    prices = walk(100)
+    times = (np.arange(100) * 60_000 + 1_700_000_000_000).tolist()
+    rows = [f"{'' if i == 40 else t},{v!r}" for i, (t, v) in enumerate(zip(times[::-1], prices[::-1].tolist()))]
+    p = write_rows(tmp_path / "p.csv", "timestamp_ms,close", rows)
+    status, out, err = cli(capsys, p, "--period", "10", "--out", tmp_path / "o.csv", "--reader", reader)
+    assert_one_line_error(status, err, "not in time order")
+    assert "1 row has no time (first: data row 41)" in err and "--keep-order" in err
+    assert out == "" and not (tmp_path / "o.csv").exists()
+    status, _, err = cli(capsys, p, "--period", "10", "--keep-order", "--out", tmp_path / "o.csv", "--reader", reader)
+    assert status == 0 and "--keep-order" in err
+    np.testing.assert_array_equal(read_column(tmp_path / "o.csv", "kama_10")[1], kama.kama(prices[::-1], 10))
+
+
+@pytest.mark.parametrize("reader", READERS)
+@pytest.mark.parametrize("blank", ["", "NaN"])
+def test_an_empty_time_in_a_file_in_time_order_is_no_problem(tmp_path, capsys, reader, blank):
+    prices = walk(100)
+    rows = [f"{blank if i == 40 else 1_700_000_000_000 + i * 60_000},{v!r}" for i, v in enumerate(prices.tolist())]
+    p = write_rows(tmp_path / "p.csv", "timestamp_ms,close", rows)
+    status, _, err = cli(capsys, p, "--period", "10", "--out", tmp_path / "o.csv", "--reader", reader)
+    assert status == 0 and err == ""
+    np.testing.assert_array_equal(read_column(tmp_path / "o.csv", "kama_10")[1], kama.kama(prices, 10))
+
+
+def us_dates(n):
+    import datetime as dt
+    return [(dt.date(2022, 12, 1) + dt.timedelta(days=i)).strftime("%m/%d/%Y") for i in range(n)]
+
+
+@pytest.mark.parametrize("reader", READERS)
+def test_us_dates_are_read_as_dates_not_sorted_as_text(tmp_path, capsys, reader):
+    prices, dates = walk(100), us_dates(100)  # 12/31/2022 then 01/01/2023: text order is not time order
+    up = write_rows(tmp_path / "up.csv", "date,close", [f"{d},{v!r}" for d, v in zip(dates, prices.tolist())])
+    status, _, err = cli(capsys, up, "--period", "10", "--out", tmp_path / "up_out.csv", "--reader", reader)
+    assert status == 0 and err == ""
+    np.testing.assert_array_equal(read_column(tmp_path / "up_out.csv", "kama_10")[1], kama.kama(prices, 10))
+    down = write_rows(tmp_path / "down.csv", "date,close",
+                      [f"{d},{v!r}" for d, v in zip(dates[::-1], prices[::-1].tolist())])
+    status, _, err = cli(capsys, down, "--period", "10", "--out", tmp_path / "down_out.csv", "--reader", reader)
+    assert status == 0 and "time order" in err and "newest first" in err
+    np.testing.assert_array_equal(read_column(tmp_path / "down_out.csv", "kama_10")[1], kama.kama(prices, 10))
+
+
+@pytest.mark.parametrize("reader", READERS)
+@pytest.mark.parametrize("times, why", [
+    (["01/02/2023", "02/01/2023", "03/01/2023"], "is ambiguous"),  # January 2 or February 1?
+    (["2023-01-01T00:00:00+02:00", "2023-01-01T01:00:00", "2023-01-01T02:00:00"], "mixes times with and without"),
+    (["yesterday", "today", "now"], "holds 'yesterday'"),
+])
+def test_times_kama_cannot_order_are_said_so(tmp_path, capsys, reader, times, why):
+    p = write_rows(tmp_path / "p.csv", "date,close", [f"{t},{v}" for t, v in zip(times, [1.0, 2.0, 3.0])])
+    status, _, err = cli(capsys, p, "--period", "1", "--reader", reader)
+    assert status == 0
+    assert "time order was not checked" in err and why in err
+
+
+@pytest.mark.parametrize("reader", READERS)
+def test_utc_offsets_are_ordered_in_utc_by_both_readers(tmp_path, capsys, reader):
+    # 00:30+02:00 is 22:30 UTC the day before: in time order here, though not as text
+    times = ["2023-01-01T22:00:00Z", "2023-01-02T00:30:00+02:00", "2023-01-01T23:00:00Z", "2023-01-02T00:00:00Z"]
+    p = write_rows(tmp_path / "p.csv", "time,close", [f"{t},{v}" for t, v in zip(times, [1.0, 2.0, 3.0, 4.0])])
+    status, _, err = cli(capsys, p, "--period", "1", "--reader", reader)
+    assert status == 0 and err == ""
+    # and out of order here, though in order as text: sorted by UTC
+    times[1], times[2] = times[2], times[1]
+    p = write_rows(tmp_path / "q.csv", "time,close", [f"{t},{v}" for t, v in zip(times, [1.0, 2.0, 3.0, 4.0])])
+    status, _, err = cli(capsys, p, "--period", "1", "--out", tmp_path / "o.csv", "--reader", reader)
+    assert status == 0 and "time order" in err
+    rows, got = read_column(tmp_path / "o.csv", "kama_1")
+    assert [r["close"] for r in rows] == ["1.0", "3.0", "2.0", "4.0"]
+    np.testing.assert_array_equal(got, kama.kama(np.array([1.0, 3.0, 2.0, 4.0]), 1))
+
+
+@needs_pyarrow
+@pytest.mark.parametrize("unit", ["s", "ms", "us", "ns"])
+def test_parquet_timestamps_of_any_unit(tmp_path, capsys, unit):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    prices = walk(300)
+    times = np.datetime64("2023-01-01", unit) + np.arange(300).astype(f"timedelta64[{unit}]")  # 1 unit apart
+    pq.write_table(pa.table({"time": times[::-1], "close": prices[::-1]}), tmp_path / "p.parquet")
+    status, _, err = cli(capsys, tmp_path / "p.parquet", "--period", "10", "--out", tmp_path / "o.csv")
+    assert status == 0 and "newest first" in err, err
+    np.testing.assert_array_equal(read_column(tmp_path / "o.csv", "kama_10")[1], kama.kama(prices, 10))
+
+
+# ---- headers, encodings, ragged rows, compressed files, pipes ----------------------------------------------
+
+
+@pytest.mark.parametrize("reader", READERS)
+def test_a_price_column_named_twice_is_refused(tmp_path, capsys, reader):
+    p = write_rows(tmp_path / "p.csv", "timestamp_ms,close,close", ["1,2.5,2.5", "2,2.6,2.6"])
+    assert_one_line_error(*cli(capsys, p, "--reader", reader)[::2], "has 2 columns named 'close'")
+
+
+@pytest.mark.parametrize("reader", READERS)
+def test_other_columns_named_twice_are_written_back(tmp_path, capsys, reader):
+    prices = walk(40)
+    p = write_rows(tmp_path / "p.csv", "timestamp_ms,vol,vol,close",
+                   [f"{i},1,2,{v!r}" for i, v in enumerate(prices.tolist())])
+    status, _, err = cli(capsys, p, "--period", "5", "--out", tmp_path / "o.csv", "--reader", reader)
+    assert status == 0, err
+    lines = (tmp_path / "o.csv").read_text().splitlines()
+    assert lines[0] == "timestamp_ms,vol,vol,close,kama_5" and lines[1].startswith("0,1,2,")
+
+
+@pytest.mark.parametrize("reader", READERS)
+def test_spaces_around_header_names(tmp_path, capsys, reader):
+    p = write_rows(tmp_path / "p.csv", "timestamp_ms , close ", [f"{i},{v!r}" for i, v in enumerate(walk(20).tolist())])
+    status, _, err = cli(capsys, p, "--period", "5", "--reader", reader)
+    assert status == 0, err
+
+
+@pytest.mark.parametrize("reader", READERS)
+def test_latin1_text_outside_the_prices(tmp_path, capsys, reader):
+    prices = walk(30)
+    rows = [f"{i},caf\u00e9,{v!r}" for i, v in enumerate(prices.tolist())]
+    p = write_rows(tmp_path / "p.csv", "timestamp_ms,name,close", rows, encoding="latin-1")
+    status, _, err = cli(capsys, p, "--period", "5", "--out", tmp_path / "o.csv", "--reader", reader)
+    assert_one_line_error(status, err, "is not UTF-8 text")
+    assert "--encoding" in err and not (tmp_path / "o.csv").exists()
+    status, _, err = cli(capsys, p, "--period", "5", "--out", tmp_path / "o.csv", "--reader", reader,
+                         "--encoding", "latin-1")
+    assert status == 0, err
+    out_rows, got = read_column(tmp_path / "o.csv", "kama_5")  # --out is UTF-8
+    assert out_rows[0]["name"] == "caf\u00e9"
+    np.testing.assert_array_equal(got, kama.kama(prices, 5))
+    h = write_rows(tmp_path / "h.csv", "timestamp_ms,pr\u00e9,close", ["1,2,3"], encoding="latin-1")
+    assert_one_line_error(*cli(capsys, h, "--reader", reader)[::2], "is not UTF-8 text")
+
+
+def test_an_unknown_encoding_is_an_error(capsys):
+    assert_one_line_error(*cli(capsys, "--demo", "50", "--encoding", "klingon")[::2], "unknown text encoding")
+
+
+@pytest.mark.parametrize("reader", READERS)
+@pytest.mark.parametrize("fields", ["1,2.5", "1,2.5,7,8"])
+def test_rows_with_too_few_or_too_many_fields_name_their_line(tmp_path, capsys, reader, fields):
+    rows = [f"{i},{100 + i},7" for i in range(20)]
+    rows[5] = fields
+    p = write_rows(tmp_path / "p.csv", "timestamp_ms,close,volume", rows)
+    status, _, err = cli(capsys, p, "--reader", reader, "--out", tmp_path / "o.csv")
+    assert_one_line_error(status, err, f"line 7 of {p} (data row 6) has {fields.count(',') + 1} fields; the header has 3")
+    assert not (tmp_path / "o.csv").exists()
+
+
+@pytest.mark.parametrize("reader", READERS)
+@pytest.mark.parametrize("suffix", [".gz", ".bz2", ".xz"])
+def test_compressed_csv(tmp_path, capsys, reader, suffix):
+    prices = walk(80)
+    p = write_prices(tmp_path / "p.csv", prices)
+    packed = tmp_path / f"p.csv{suffix}"
+    packer = __import__({".gz": "gzip", ".bz2": "bz2", ".xz": "lzma"}[suffix])
+    packed.write_bytes(packer.compress(p.read_bytes()))
+    status, _, err = cli(capsys, packed, "--period", "10", "--out", tmp_path / "o.csv", "--reader", reader)
+    assert status == 0, err
+    np.testing.assert_array_equal(read_column(tmp_path / "o.csv", "kama_10")[1], kama.kama(prices, 10))
+
+
+@pytest.mark.parametrize("reader", READERS)
+def test_standard_input_and_fifos(tmp_path, reader):
+    import os
+    import threading
+
+    prices = walk(60)
+    p = write_prices(tmp_path / "p.csv", prices)
+    with open(p, "rb") as f:
+        res = subprocess.run([sys.executable, "-m", "kama", "/dev/stdin", "--period", "10", "--out", "o.csv",
+                              "--reader", reader], stdin=f, cwd=tmp_path, capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    np.testing.assert_array_equal(read_column(tmp_path / "o.csv", "kama_10")[1], kama.kama(prices, 10))
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    feeder = threading.Thread(target=lambda: fifo.write_bytes(p.read_bytes()))
+    feeder.start()
+    res = run(fifo, "--period", "10", "--out", "f.csv", "--reader", reader, cwd=tmp_path)
+    feeder.join(30)
+    assert res.returncode == 0, res.stderr
+    np.testing.assert_array_equal(read_column(tmp_path / "f.csv", "kama_10")[1], kama.kama(prices, 10))
+
+
+@needs_pyarrow
+def test_parquet_through_a_pipe_is_known_by_its_bytes(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    prices = walk(60)
+    pq.write_table(pa.table({"close": prices}), tmp_path / "p.parquet")
+    with open(tmp_path / "p.parquet", "rb") as f:
+        res = subprocess.run([sys.executable, "-m", "kama", "/dev/stdin", "--period", "10", "--out", "o.csv"],
+                             stdin=f, cwd=tmp_path, capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    np.testing.assert_array_equal(read_column(tmp_path / "o.csv", "kama_10")[1], kama.kama(prices, 10))
+
+
+@needs_pyarrow
+def test_out_keeps_the_files_own_numbers_and_times(tmp_path, capsys):
+    rows = [f"2023-01-01 00:{i:02d}:00,{100 + i}.50,1.500" for i in range(20)]
+    p = write_rows(tmp_path / "p.csv", "timestamp,close,volume", rows)
+    status, _, err = cli(capsys, p, "--period", "5", "--out", tmp_path / "o.csv", "--reader", "pyarrow")
+    assert status == 0, err
+    lines = (tmp_path / "o.csv").read_text().splitlines()
+    assert [line.rsplit(",", 1)[0] for line in lines[1:]] == rows
+    assert lines[0] == "timestamp,close,volume,kama_5"
+
+
+# ---- output that cannot be written ---------------------------------------------------------------
+
+
+def test_an_unknown_plot_suffix_fails_before_anything_is_written(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    status, out, err = cli(capsys, "--demo", "100", "--out", tmp_path / "k.csv", "--plot", tmp_path / "k.xyz")
+    assert_one_line_error(status, err, "matplotlib cannot write .xyz images")
+    assert out == "" and not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("flag", ["--out", "--plot"])
+def test_a_folder_name_with_a_slash_is_refused(tmp_path, capsys, monkeypatch, flag):
+    monkeypatch.chdir(tmp_path)
+    status, _, err = cli(capsys, "--demo", "100", flag, "newdir/")
+    assert_one_line_error(status, err, "'newdir/' is a folder name")
+    assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.skipif(not __import__("os").path.exists("/dev/full"), reason="no /dev/full here")
+@pytest.mark.parametrize("where", ["stdout", "--out", "--plot"])
+def test_a_full_disk_is_an_error(tmp_path, where):
+    if where == "--plot":
+        pytest.importorskip("matplotlib")
+    args = [sys.executable, "-m", "kama", "--demo", "300"] + ([where, "/dev/full"] if where != "stdout" else [])
+    with open("/dev/full", "w") as full, open(tmp_path / "out", "w") as normal:
+        res = subprocess.run(args, stdout=full if where == "stdout" else normal, stderr=subprocess.PIPE,
+                             text=True, cwd=tmp_path)
+    assert_one_line_error(res.returncode, res.stderr, "No space left on device")
+
+
+@pytest.mark.parametrize("stop", [KeyboardInterrupt, OSError(28, "No space left on device")])
+def test_a_write_that_stops_leaves_no_part_of_a_file(tmp_path, capsys, monkeypatch, stop):
+    target = tmp_path / "k.csv"
+    target.write_text("the old file\n")
+
+    def half_then_stop(self, file, name, values):
+        file.write(b"bar,close," + name.encode() + b"\n0,1")
+        raise stop
+
+    monkeypatch.setattr(_cli._Demo, "write_csv", half_then_stop)
+    status, _, err = cli(capsys, "--demo", "100", "--out", target)
+    assert status == (130 if stop is KeyboardInterrupt else 2), err
+    assert target.read_text() == "the old file\n"  # untouched
+    assert [q.name for q in tmp_path.iterdir()] == ["k.csv"]  # and no temporary file left
+
+
+def test_out_has_the_usual_file_mode(tmp_path):
+    import os
+    import stat
+
+    res = run("--demo", "100", "--out", "k.csv", cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE((tmp_path / "k.csv").stat().st_mode) == 0o666 & ~umask
+
+
+# ---- arguments and notes -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--demo", "100", "--seed", "-1"], "--seed takes a number from 0"),
+    (["--demo", "100", "--seed", "x"], "--seed takes a whole number"),
+    (["--demo", str(10**12)], "does not fit in memory"),
+])
+def test_more_bad_arguments(tmp_path, capsys, monkeypatch, args, message):
+    monkeypatch.chdir(tmp_path)
+    assert_one_line_error(*cli(capsys, *args)[::2], message)
+
+
+def test_version(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        _cli.main(["--version"])
+    assert exit_.value.code == 0 and capsys.readouterr().out.strip() == f"kama {kama.__version__}"
+
+
+@pytest.mark.parametrize("reader", READERS)
+def test_infinite_prices_and_fast_above_slow_get_a_note(tmp_path, capsys, reader):
+    rows = [f"{i},{'inf' if i == 30 else 100 + i}" for i in range(60)]
+    p = write_rows(tmp_path / "p.csv", "timestamp_ms,close", rows)
+    status, out, err = cli(capsys, p, "--period", "5", "--reader", reader)
+    assert status == 0 and "1 price is infinite (first: data row 31)" in err
+    status, _, err = cli(capsys, "--demo", "100", "--fast", "40")
+    assert status == 0 and "--fast 40 is slower than --slow 30" in err
+
+
+def test_kama_errors_name_the_file_and_column(tmp_path, capsys):
+    p = write_prices(tmp_path / "p.csv", walk(10))
+    assert_one_line_error(*cli(capsys, p, "--period", "30")[::2], f"{p}, column 'close': Invalid period")
+
+
+@pytest.mark.parametrize("reader", READERS)
+@pytest.mark.parametrize("target", ["o.csv", "/dev/stdout"])
+def test_out_quotes_what_must_be_quoted(tmp_path, capsys, reader, target):
+    rows = ['2023-01-01,"a,b",1', '2023-01-02,"say ""hi""",2', "2023-01-03,c,3"]
+    p = write_rows(tmp_path / "p.csv", "date,name,close", rows)
+    out = tmp_path / target if target == "o.csv" else target
+    if target == "/dev/stdout":  # written by a child whose stdout is a pipe, as `kama ... --out /dev/stdout | ...`
+        res = run(p, "--period", "1", "--out", out, "--reader", reader, cwd=tmp_path)
+        assert res.returncode == 0, res.stderr
+        text = res.stdout.split(f"{p}:")[0]
+    else:
+        status, _, err = cli(capsys, p, "--period", "1", "--out", out, "--reader", reader)
+        assert status == 0, err
+        text = out.read_text()
+    got = list(csv.reader(text.splitlines()))
+    assert got[0] == ["date", "name", "close", "kama_1"]
+    assert [r[:3] for r in got[1:]] == [["2023-01-01", "a,b", "1"], ["2023-01-02", 'say "hi"', "2"],
+                                        ["2023-01-03", "c", "3"]]

@@ -217,7 +217,7 @@ def text_times(values: list) -> tuple[np.ndarray | None, str | None]:
     iso, aware = [], set()
     for v in present:
         try:
-            d = _dt.datetime.fromisoformat(v)
+            d = _dt.datetime.fromisoformat(v[:-1] + "+00:00" if v[-1:] in "Zz" else v)  # 'Z': Python < 3.11
         except ValueError:
             iso = None
             break
@@ -250,7 +250,7 @@ def _first_unreadable(present: list[str]) -> str:
         except ValueError:
             pass
         try:
-            _dt.datetime.fromisoformat(v)
+            _dt.datetime.fromisoformat(v[:-1] + "+00:00" if v[-1:] in "Zz" else v)
         except ValueError:
             return v
     return present[0]
@@ -574,8 +574,10 @@ class NumpyTable(Table):
         if self.time_name is not None:
             t = self.columns.index(self.time_name)
             try:
-                self.time = self._column(t, np.int64)
-            except ValueError:
+                with warnings.catch_warnings():  # NumPy 1.23 reads 'NaN' or '1.5' as an int, with a warning
+                    warnings.simplefilter("error", DeprecationWarning)
+                    self.time = self._column(t, np.int64)
+            except (ValueError, DeprecationWarning):
                 try:
                     self.time = self._column(t, np.float64)
                 except ValueError:

@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import argparse
 import codecs
+import io
 import os
+import signal
 import stat
 import sys
 import tempfile
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -53,6 +56,8 @@ def _seed(text):
 
 def _target(flag):
     def parse(text):
+        if text == "-" and flag == "--out":
+            return Path("/dev/stdout")
         if text.endswith(("/", os.sep)) or text in (".", ".."):
             raise argparse.ArgumentTypeError(f"{text!r} is a folder name; give a file name")
         return Path(text)
@@ -61,9 +66,12 @@ def _target(flag):
 
 def _encoding(text):
     try:
-        return codecs.lookup(text).name
+        info = codecs.lookup(text)
     except LookupError:
-        raise argparse.ArgumentTypeError(f"unknown text encoding {text!r} (utf-8, cp1252, latin-1, ...)") from None
+        info = None
+    if info is None or not getattr(info, "_is_text_encoding", True):  # base64, rot13, zlib: not text
+        raise argparse.ArgumentTypeError(f"unknown text encoding {text!r} (utf-8, cp1252, latin-1, ...)")
+    return info.name
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -72,14 +80,17 @@ def _parser() -> argparse.ArgumentParser:
         description="Kaufman's Adaptive Moving Average of a price column in a CSV or Parquet file.",
         epilog="Without a file: kama --demo (a generated price path).",
     )
-    p.add_argument("file", nargs="?", type=Path, help="CSV file with a header row, or a .parquet file")
+    p.add_argument("file", nargs="?", type=lambda s: Path("/dev/stdin" if s == "-" else s),
+                   help="CSV file with a header row, or a Parquet file; - reads standard input")
     p.add_argument("--column", default="close", help="price column (default: close)")
     p.add_argument("--period", type=int, default=30, help="efficiency-ratio window (default: 30)")
     p.add_argument("--fast", type=int, default=2, help="fast smoothing period (default: 2)")
     p.add_argument("--slow", type=int, default=30, help="slow smoothing period (default: 30)")
     p.add_argument("--compat", choices=("vectorta", "talib", "tulipy", "pandas_ta"), default="vectorta")
     p.add_argument("--kernel", default=None, help=f"one of {kama.kernels()} (default: the best)")
-    p.add_argument("--out", type=_target("--out"), help="write the input columns plus the KAMA column here (CSV)")
+    p.add_argument("--out", type=_target("--out"),
+                   help="write the input columns plus the KAMA column here (CSV; - is standard output, and the "
+                        "summary then goes to stderr)")
     p.add_argument("--plot", type=_target("--plot"),
                    help="draw price and KAMA into this image, PNG or another suffix matplotlib writes (needs matplotlib)")
     p.add_argument("--plot-last", type=_positive("--plot-last"), metavar="BARS", help="plot only the last BARS bars")
@@ -118,11 +129,14 @@ class _Demo(Table):
                            for i, (p, v) in enumerate(zip(self.price.tolist(), values.tolist()))).encode())
 
 
+_summary = sys.stdout  # sys.stderr when --out is standard output
+
+
 def _say(text: str) -> None:
     """print() that outlives a closed pipe (`kama --demo | head -1`): the rest goes nowhere. Any
     other failure to write (a full disk, >/dev/full) is an error."""
     try:
-        print(text, flush=True)
+        print(text, file=_summary, flush=True)
     except BrokenPipeError:
         _stdout_to_devnull()
     except OSError as exc:
@@ -140,6 +154,14 @@ def _note(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
 
 
+def _is_stdout(path: Path) -> bool:
+    try:
+        return str(path) in ("/dev/stdout", "/proc/self/fd/1", "/dev/fd/1") or (
+            path.exists() and os.path.samestat(os.stat(path), os.fstat(sys.stdout.fileno())))
+    except (OSError, ValueError):
+        return False
+
+
 def _check_target(path: Path | None, flag: str) -> None:
     if path is None:
         return
@@ -154,45 +176,65 @@ def _check_target(path: Path | None, flag: str) -> None:
         raise _Fail(f"{flag} {path}: the file is not writable")
 
 
+# Image formats --plot writes: matplotlib's own, less those that need more than matplotlib
+# (pgf needs LaTeX) or are no image file (raw, rgba).
+PLOT_FORMATS = ("png", "svg", "svgz", "pdf", "eps", "ps", "jpg", "jpeg", "tif", "tiff", "webp", "gif", "avif")
+
+
 def _plot_format(path: Path) -> str:
-    """The image format the --plot file's suffix names (matplotlib's list), checked up front."""
+    """The image format the --plot file's suffix names, checked up front."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    formats = FigureCanvasAgg(Figure()).get_supported_filetypes()
+    supported = FigureCanvasAgg(Figure()).get_supported_filetypes()
+    formats = [f for f in PLOT_FORMATS if f in supported]
     suffix = path.suffix.lower().lstrip(".")
     if not suffix:
         return "png"
     if suffix not in formats:
-        raise _Fail(f"--plot {path}: matplotlib cannot write .{suffix} images; use one of "
-                    f"{', '.join('.' + f for f in sorted(formats))}")
+        raise _Fail(f"--plot {path}: kama cannot draw .{suffix} images; use one of "
+                    f"{', '.join('.' + f for f in formats)}")
     return suffix
+
+
+def _in_place(path: Path) -> bool:
+    """Whether a file is written where it is, not through a temporary file and a rename: a
+    device, FIFO or /proc entry (/dev/stdout, /dev/null), a file with other hard links, or a
+    writable file in a folder kama cannot create files in."""
+    if os.path.abspath(path).startswith(("/dev/", "/proc/")):
+        return True
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return False
+    folder = os.path.dirname(os.path.realpath(path)) or "."
+    return not stat.S_ISREG(st.st_mode) or st.st_nlink > 1 or not os.access(folder, os.W_OK | os.X_OK)
 
 
 def _write(path: Path, flag: str, fill) -> None:
     """Write a file with fill(binary file) so that a failure or Ctrl-C never leaves a part of it:
-    into a temporary file beside it, renamed over it when whole. A device or FIFO (/dev/stdout,
-    /dev/null) is written in place."""
+    into a temporary file beside it (beside the file a symlink names), renamed over it when
+    whole. What _in_place names is written in place."""
     try:
-        special = path.exists() and not stat.S_ISREG(os.stat(path).st_mode)
-    except OSError:
-        special = False
-    try:
-        if special:
-            with open(path, "wb") as f:
-                fill(f)
+        if _in_place(path):
+            try:
+                with open(path, "wb") as f:
+                    fill(f)
+            except BrokenPipeError:  # --out - | head: the reader has what it wanted
+                _stdout_to_devnull()
             return
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent if str(path.parent) else ".")
+        real = Path(os.path.realpath(path))
+        fd, tmp = tempfile.mkstemp(prefix=".kama-", suffix=".part", dir=real.parent)
         try:
             with os.fdopen(fd, "wb") as f:
                 fill(f)
-            if path.exists():  # keep the mode of the file replaced
-                os.chmod(tmp, stat.S_IMODE(os.stat(path).st_mode))
+            if real.exists():  # keep the mode of the file replaced
+                os.chmod(tmp, stat.S_IMODE(os.stat(real).st_mode))
             else:
                 umask = os.umask(0)
                 os.umask(umask)
                 os.chmod(tmp, 0o666 & ~umask)
-            os.replace(tmp, path)
+            os.replace(tmp, real)
         except BaseException:
             try:
                 os.unlink(tmp)
@@ -211,7 +253,8 @@ def _same_file(a: Path, b: Path) -> bool:
 
 
 def _time_order(table: Table, keep: bool) -> np.ndarray | None:
-    """The order that puts the rows in time order, or None when they are (or --keep-order)."""
+    """The order that puts the rows in time order, or None when they are (or --keep-order, or
+    the order cannot be told)."""
     t, name = table.time, table.time_name
     if t is None:
         if name is not None and table.time_reason and not keep:
@@ -240,26 +283,60 @@ def _time_order(table: Table, keep: bool) -> np.ndarray | None:
                     f"cannot put the rows in time order; fill in the times, or pass --keep-order to compute "
                     f"in the file's order")
     newest_first = bool(np.all(t[1:] <= t[:-1]))
-    order = rows[::-1].copy() if newest_first else np.argsort(t, kind="stable")
+    order = np.argsort(t, kind="stable")  # equal times keep the file's order
+    if not newest_first and bool(np.any(t[order][1:] == t[order][:-1])):
+        # Repeats in a column out of order: a time of day beside a date column, or several
+        # series one after another. Sorting would interleave them.
+        _note(f"kama: note: {name} is not in time order (from data row {first + 1}) and repeats its values "
+              f"(a time of day beside a date? several series in one file?), so kama cannot tell the order: "
+              f"computed in the file's order")
+        return None
     how = "newest first" if newest_first else f"out of order from data row {first + 1}"
     _note(f"kama: note: {name} runs {how}: the rows were put in time order, oldest first, before "
           f"computing (--out is written in that order; --keep-order keeps the file's order)")
     return order
 
 
+def _terminated(signum, frame):
+    raise _Terminated
+
+
+class _Terminated(BaseException):
+    """SIGTERM, raised like Ctrl-C so that a file being written is removed."""
+
+
 def main(argv: list[str] | None = None) -> int:
+    global _summary
+    _summary = sys.stdout
+    try:
+        previous = signal.signal(signal.SIGTERM, _terminated)
+    except ValueError:  # not the main thread
+        previous = None
     try:
         return _main(argv)
     except _Fail as exc:
         print(f"kama: error: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:  # what no check above foresaw (a name too long, a vanished folder)
+        where = f": {exc.filename}" if exc.filename else ""
+        print(f"kama: error: {exc.strerror or exc}{where}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("kama: interrupted", file=sys.stderr)
         return 130
+    except _Terminated:
+        print("kama: terminated", file=sys.stderr)
+        return 143
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
 
 
 def _main(argv):
+    global _summary
     args = _parser().parse_args(argv)
+    if args.out is not None and _is_stdout(args.out):
+        _summary = sys.stderr  # the CSV has standard output to itself
     _check_target(args.out, "--out")
     _check_target(args.plot, "--plot")
     if args.plot:
@@ -326,13 +403,20 @@ def _main(argv):
 
     name = f"kama_{args.period}"
     params = f"period={args.period}, fast={args.fast}, slow={args.slow}, compat={args.compat!r}"
+    image = None
+    if args.plot:  # drawn in memory first: a plot that fails leaves no --out either
+        keep = slice(-args.plot_last if args.plot_last else 0, None)
+        image = io.BytesIO()
+        try:
+            _plot(image, plot_format, table, keep, values, name, args.column, params, source)
+        except Exception as exc:  # noqa: BLE001 - matplotlib's errors are many; each is one line here
+            text = str(exc).splitlines()[0] if str(exc) else ""
+            raise _Fail(f"--plot {args.plot}: {type(exc).__name__}: {text}") from None
     # Files first: a reader that closes stdout early (| head) must not cost the results.
     if args.out:
         _write(args.out, "--out", lambda f: table.write_csv(f, name, values))
-    if args.plot:
-        keep = slice(-args.plot_last if args.plot_last else 0, None)
-        _write(args.plot, "--plot",
-               lambda f: _plot(f, plot_format, table, keep, values, name, args.column, params, source))
+    if image is not None:
+        _write(args.plot, "--plot", lambda f: f.write(image.getvalue()))
 
     valid = np.flatnonzero(~np.isnan(values))
     read_note = f", read in {read_s:.2f} s" if args.file is not None else ""
@@ -377,6 +461,8 @@ def _plot(file, fmt, table, keep, values, name, column, params, source):
     ax.grid(alpha=0.3)
     fig.tight_layout()
     try:
-        fig.savefig(file, format=fmt)
+        with warnings.catch_warnings():  # PostScript's "no transparency" and the like
+            warnings.simplefilter("ignore")
+            fig.savefig(file, format=fmt)
     finally:
         plt.close(fig)

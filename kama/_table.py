@@ -11,21 +11,26 @@ import gzip
 import io
 import lzma
 import math
+import re
 import os
 import stat
 import warnings
+import zlib
 from pathlib import Path
 
 import numpy as np
 
 # Text that means a missing price (NaN), as pandas reads it.
-NULLS = ("", "NA", "N/A", "NaN", "nan", "NULL", "null", "None", "none", "-")
+NULLS = ("", "NA", "N/A", "n/a", "#N/A", "NaN", "nan", "NaT", "NULL", "null", "None", "none", "-")
 # Column names taken for the time column (case-insensitive), in this order.
 TIME_NAMES = ("timestamp_ms", "timestamp", "time", "datetime", "date", "ts")
 PARQUET_SUFFIXES = (".parquet", ".pq", ".parq")
 PROGRESS_FROM = 64 << 20  # files from this size may show a progress bar (after 1.5 s of reading)
-# Compressed CSV, by suffix (both readers).
+# Compressed CSV, by suffix or by the file's first bytes (both readers).
 DECOMPRESS = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
+MAGIC = {b"\x1f\x8b": gzip.open, b"BZh": bz2.open, b"\xfd7zXZ\x00": lzma.open}
+# What reading a damaged or vanished file raises.
+READ_ERRORS = (OSError, EOFError, lzma.LZMAError, zlib.error)
 # Time texts other than ISO 8601 that the time column may hold. A column must read whole with
 # one of them; when month/day and day/month both read it and disagree on the order, it is
 # ambiguous and refused.
@@ -76,7 +81,15 @@ class _Counting(io.RawIOBase):
 
 
 def _decompressor(path: Path):
-    return DECOMPRESS.get(path.suffix.lower())
+    opener = DECOMPRESS.get(path.suffix.lower())
+    if opener is None and _regular(path):
+        try:
+            with open(path, "rb") as f:
+                head = f.read(6)
+        except OSError:
+            return None
+        opener = next((o for magic, o in MAGIC.items() if head.startswith(magic)), None)
+    return opener
 
 
 def _regular(path: Path) -> bool:
@@ -147,6 +160,10 @@ def _header_names(head: bytes, path: Path, encoding: str) -> list[str]:
     return []
 
 
+def _longest_line(head: bytes) -> int:
+    return max((len(line) for line in head.split(b"\n")), default=0)
+
+
 def _head(path: Path, limit: int = 1 << 20) -> bytes:
     """The file's bytes up to the end of its first non-blank line (or `limit`)."""
     opener = _decompressor(path)
@@ -189,6 +206,17 @@ def _time_column(names: list[str]) -> str | None:
     return None
 
 
+def is_number(text: str) -> bool:
+    """A price as both readers take it: ASCII, float()'s syntax without '_' separators."""
+    if not text.isascii() or "_" in text:
+        return False
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
 def _missing_text(v) -> bool:
     return v is None or v.strip() in NULLS
 
@@ -211,7 +239,10 @@ def text_times(values: list) -> tuple[np.ndarray | None, str | None]:
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # numpy warns, then drops, a UTC offset
         try:
-            return _fill(texts, np.array(present, dtype="datetime64[ns]"), "datetime64[ns]"), None
+            if any(v.lower() in ("today", "now") for v in present):  # numpy reads these as the clock
+                raise ValueError
+            # microseconds: the years -290,000 to 294,000 (nanoseconds wrap past 2262)
+            return _fill(texts, np.array(present, dtype="datetime64[us]"), "datetime64[us]"), None
         except (ValueError, UserWarning, DeprecationWarning, OverflowError):
             pass
     iso, aware = [], set()
@@ -226,11 +257,11 @@ def text_times(values: list) -> tuple[np.ndarray | None, str | None]:
     if iso is not None:
         if len(aware) > 1:
             return None, "mixes times with and without a UTC offset"
-        return _fill(texts, np.array(iso, dtype="datetime64[ns]"), "datetime64[ns]"), None
+        return _fill(texts, np.array(iso, dtype="datetime64[us]"), "datetime64[us]"), None
     readings = []
     for fmt in TIME_FORMATS:
         try:
-            readings.append((fmt, np.array([_dt.datetime.strptime(v, fmt) for v in present], dtype="datetime64[ns]")))
+            readings.append((fmt, np.array([_dt.datetime.strptime(v, fmt) for v in present], dtype="datetime64[us]")))
         except ValueError:
             continue
     if not readings:
@@ -239,7 +270,7 @@ def text_times(values: list) -> tuple[np.ndarray | None, str | None]:
     for other, reading in readings[1:]:
         if not np.array_equal(np.argsort(first, kind="stable"), np.argsort(reading, kind="stable")):
             return None, f"is ambiguous: {present[0]!r} reads as both {fmt} and {other}, in different orders"
-    return _fill(texts, first, "datetime64[ns]"), None
+    return _fill(texts, first, "datetime64[us]"), None
 
 
 def _first_unreadable(present: list[str]) -> str:
@@ -280,7 +311,8 @@ class Table:
 
 
 class ArrowTable(Table):
-    def __init__(self, table, column: str, source: str):
+    def __init__(self, table, column: str, source: str, lines=None):
+        """lines: None for Parquet, else a function giving the CSV's non-blank lines (for errors)."""
         import pyarrow as pa
         import pyarrow.compute as pc
 
@@ -292,14 +324,18 @@ class ArrowTable(Table):
             raise TableError(f"{source} has {self.columns.count(column)} columns named {column!r}; rename all "
                              f"but one")
         self.table = table
-        self.price = _arrow_prices(table.column(self.columns.index(column)), column, source)
+        self.price = _arrow_prices(table.column(self.columns.index(column)), column, source, lines)
         self.time_name = _time_column(self.columns)
         self.time = None
         if self.time_name is not None:
             self.time, self.time_reason = _arrow_time(table.column(self.columns.index(self.time_name)))
 
     def key(self, i: int) -> str:
-        value = self.table.column(0)[i].as_py()
+        scalar = self.table.column(0)[i]
+        try:
+            value = scalar.as_py()
+        except (OverflowError, ValueError):  # a timestamp past Python's year 9999
+            return str(scalar)
         return "" if value is None else str(value)
 
     def take(self, order: np.ndarray) -> None:
@@ -344,6 +380,8 @@ class ArrowTable(Table):
                                                                             quoting_style="needed"))
 
         if not all(pa.types.is_string(c.type) for c in self.table.columns):
+            if any(pa.types.is_duration(c.type) or pa.types.is_interval(c.type) for c in out.columns):
+                pl = None  # polars writes no durations to CSV; pyarrow writes their counts
             minimal()  # Parquet's typed columns: polars formats them on every core (~3x pyarrow's speed)
             return
         # A CSV's columns are text as read, written fastest by pyarrow unquoted; it finds a value
@@ -366,7 +404,7 @@ class ArrowTable(Table):
             minimal()
 
 
-def _arrow_prices(col, column: str, source: str) -> np.ndarray:
+def _arrow_prices(col, column: str, source: str, lines=None) -> np.ndarray:
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -385,12 +423,9 @@ def _arrow_prices(col, column: str, source: str) -> np.ndarray:
             pass
         values = cleaned.to_pylist()  # only on the way to the error: find the row
         for i, v in enumerate(values):
-            if v is None:
-                continue
-            try:
-                float(v)
-            except ValueError:
-                line = "" if str(source).lower().endswith(PARQUET_SUFFIXES) else f" (line {i + 2})"
+            if v is not None and not is_number(v):
+                known = lines() if lines is not None else []
+                line = f" (line {known[i + 1][0]})" if i + 1 < len(known) else ""
                 raise TableError(f"column {column!r} of {source} is not numeric: data row {i + 1}"
                                  f"{line} holds {v!r}") from None
         raise TableError(f"column {column!r} of {source} is not numeric")
@@ -420,7 +455,7 @@ def _arrow_time(col) -> tuple[np.ndarray | None, str | None]:
         text = pc.utf8_trim_whitespace(col)
         cleaned = pc.if_else(pc.is_in(text, value_set=pa.array(NULLS)), None, text)
         if cleaned.null_count < len(cleaned):
-            for target in (pa.int64(), pa.float64(), pa.timestamp("ns")):  # fast paths
+            for target in (pa.int64(), pa.float64(), pa.timestamp("us")):  # fast paths
                 try:
                     got = cleaned.cast(target)
                 except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
@@ -430,7 +465,7 @@ def _arrow_time(col) -> tuple[np.ndarray | None, str | None]:
                         continue  # as floats, with NaN
                     return got.to_numpy(zero_copy_only=False), None
                 values = got.to_numpy(zero_copy_only=False)
-                return np.asarray(values, dtype="datetime64[ns]" if values.dtype.kind == "M" else np.float64), None
+                return np.asarray(values, dtype="datetime64[us]" if values.dtype.kind == "M" else np.float64), None
         return text_times(cleaned.to_pylist())  # offsets, other formats: the shared rules
     return None, f"holds {t}"
 
@@ -471,7 +506,9 @@ def _read_arrow_csv(path: Path, encoding: str, data: bytes | None):
         try:
             table = pacsv.read_csv(
                 stream,
-                read_options=pacsv.ReadOptions(encoding="utf8" if _utf8(encoding) else encoding),
+                # 4 MiB blocks: a row must fit in one (a 1 MiB line broke the default 1 MiB)
+                read_options=pacsv.ReadOptions(encoding="utf8" if _utf8(encoding) else encoding,
+                                               block_size=max(4 << 20, 4 * _longest_line(head))),
                 parse_options=pacsv.ParseOptions(invalid_row_handler=check),
                 convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names},
                                                      strings_can_be_null=False, quoted_strings_can_be_null=False),
@@ -480,16 +517,19 @@ def _read_arrow_csv(path: Path, encoding: str, data: bytes | None):
             first = str(exc).splitlines()[0] if str(exc) else "unreadable"
             if "Empty CSV file" in first:
                 raise TableError(f"{path} is empty") from None
+            if "straddl" in first:
+                raise TableError(f"{path} has a line too long for pyarrow's blocks; --reader numpy reads it") from None
             if "invalid UTF8" in first or "UTF8" in first and "invalid" in first.lower():
                 raise _not_text(path, encoding, exc) from None
             if check.bad is not None:
                 row = check.bad
-                number = row.number if row.number and row.number > 0 else _line_of(path, data, encoding, row.text)
-                where = f"line {number} of {path} (data row {number - 1})" if number else f"a row of {path}"
+                lines = _nonblank_lines(path, data, encoding)
+                at = next((k for k, (_, text) in enumerate(lines) if k and text == row.text), None)
+                where = f"line {lines[at][0]} of {path} (data row {at})" if at else f"a row of {path}"
                 raise TableError(f"{where} has {row.actual_columns} fields; the header has "
                                  f"{row.expected_columns}: {row.text[:60]!r}") from None
             raise TableError(f"{path} is not a CSV file kama can read: {first}") from None
-    except (OSError, EOFError, lzma.LZMAError) as exc:
+    except READ_ERRORS as exc:
         raise TableError(f"{path} cannot be read: {getattr(exc, 'strerror', None) or exc}") from None
     finally:
         if bar is not None:
@@ -503,17 +543,28 @@ def _read_arrow_csv(path: Path, encoding: str, data: bytes | None):
         else table
 
 
-def _line_of(path: Path, data: bytes | None, encoding: str, text: str) -> int | None:
-    """The line number of a row's text (on the way to an error only)."""
+_LINE_ENDS = re.compile(r"\r\n|\r|\n")
+_OTHER_BREAKS = re.compile("[\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+
+
+def split_lines(text: str) -> list[str]:
+    """A CSV's lines as pyarrow splits them: at \\n, \\r\\n and \\r only (str.splitlines also splits
+    at form feeds, U+2028, and NEL, which cp1252's '...' is as latin-1)."""
+    if _OTHER_BREAKS.search(text) is None:
+        return text.splitlines()
+    lines = _LINE_ENDS.split(text)
+    return lines[:-1] if lines and lines[-1] == "" else lines
+
+
+def _nonblank_lines(path: Path, data: bytes | None, encoding: str) -> list[tuple[int, str]]:
+    """(line number, text) of the file's non-blank lines, the header first (on the way to an error
+    only); empty when the file cannot be read again."""
     try:
         stream = _open_binary(path)[0] if data is None else io.BytesIO(data)
-        with io.TextIOWrapper(stream, encoding="utf-8-sig" if _utf8(encoding) else encoding, newline="") as lines:
-            for number, line in enumerate(lines, 1):
-                if line.rstrip("\r\n") == text:
-                    return number
-    except (OSError, UnicodeDecodeError, EOFError, lzma.LZMAError):
-        pass
-    return None
+        with io.TextIOWrapper(stream, encoding="utf-8-sig" if _utf8(encoding) else encoding, newline="") as f:
+            return [(n, line) for n, line in enumerate(split_lines(f.read()), 1) if line.strip()]
+    except (*READ_ERRORS, UnicodeDecodeError):
+        return []
 
 
 def _read_parquet(path: Path, data: bytes | None):
@@ -547,11 +598,13 @@ class NumpyTable(Table):
                 stream.close()
         except UnicodeDecodeError:
             raise _not_text(path, encoding, None) from None
-        except (OSError, EOFError, lzma.LZMAError) as exc:
+        except READ_ERRORS as exc:
             raise TableError(f"{path} cannot be read: {getattr(exc, 'strerror', None) or exc}") from None
-        lines = text.splitlines()
+        lines = split_lines(text)
         del text
+        self.numbers = None  # the line number of each kept line, when blank lines were dropped
         if any(not line.strip() for line in lines):
+            self.numbers = [n for n, line in enumerate(lines, 1) if line.strip()]
             lines = [line for line in lines if line.strip()]
         if not lines:
             raise TableError(f"{path} is empty")
@@ -562,12 +615,12 @@ class NumpyTable(Table):
             raise TableError(f"{path} has {self.columns.count(column)} columns named {column!r}; rename all "
                              f"but one")
         self.header, self.lines = lines[0], lines[1:]
-        _check_fields(self.lines, len(self.columns), path)
+        _check_fields(self.lines, len(self.columns), path, self.line_of)
         col = self.columns.index(column)
         try:
             self.price = self._column(col, np.float64)
         except ValueError:
-            self.price = np.array([_numpy_float(r, col, i, column, path, len(self.columns))
+            self.price = np.array([_numpy_float(r, col, i, column, path, len(self.columns), self.line_of)
                                    for i, r in enumerate(csv.reader(self.lines))], dtype=np.float64)
         self.time_name = _time_column(self.columns)
         self.time = None
@@ -583,6 +636,10 @@ class NumpyTable(Table):
                 except ValueError:
                     self.time, self.time_reason = text_times([r[t] if t < len(r) else None
                                                               for r in csv.reader(self.lines)])
+
+    def line_of(self, i: int) -> int:
+        """The file's line number of data row i (0-based)."""
+        return i + 2 if self.numbers is None else self.numbers[i + 1]
 
     def _column(self, index: int, dtype) -> np.ndarray:
         if not self.lines:
@@ -614,7 +671,7 @@ class NumpyTable(Table):
             text.detach()
 
 
-def _check_fields(lines: list[str], fields: int, path: Path) -> None:
+def _check_fields(lines: list[str], fields: int, path: Path, line_of) -> None:
     """Every row has the header's number of fields, as pyarrow requires (counted by commas;
     a row whose count differs is parsed properly before it is called wrong)."""
     commas = fields - 1
@@ -622,22 +679,21 @@ def _check_fields(lines: list[str], fields: int, path: Path) -> None:
         if line.count(",") != commas:
             row = next(csv.reader([line]), [])
             if len(row) != fields:
-                raise TableError(f"line {i + 2} of {path} (data row {i + 1}) has {len(row)} fields; the header has "
-                                 f"{fields}: {line[:60]!r}")
+                raise TableError(f"line {line_of(i)} of {path} (data row {i + 1}) has {len(row)} fields; the header "
+                                 f"has {fields}: {line[:60]!r}")
 
 
-def _numpy_float(row: list[str], col: int, i: int, column: str, path: Path, fields: int) -> float:
+def _numpy_float(row: list[str], col: int, i: int, column: str, path: Path, fields: int, line_of) -> float:
     if len(row) < fields:  # as pyarrow says it
-        raise TableError(f"line {i + 2} of {path} (data row {i + 1}) has {len(row)} fields; the header has "
-                         f"{fields}")
+        raise TableError(f"line {line_of(i)} of {path} (data row {i + 1}) has {len(row)} fields; the header "
+                         f"has {fields}")
     text = row[col].strip()
     if text in NULLS:
         return math.nan
-    try:
-        return float(text)
-    except ValueError:
+    if not is_number(text):
         raise TableError(f"column {column!r} of {path} is not numeric: data row {i + 1} "
-                         f"(line {i + 2}) holds {row[col]!r}") from None
+                         f"(line {line_of(i)}) holds {row[col]!r}")
+    return float(text)
 
 
 def read(path: Path, column: str, reader: str = "auto", encoding: str = "utf-8") -> Table:
@@ -659,7 +715,7 @@ def read(path: Path, column: str, reader: str = "auto", encoding: str = "utf-8")
         else:
             with open(path, "rb") as f:
                 magic = f.read(4)
-    except (OSError, EOFError, lzma.LZMAError) as exc:
+    except READ_ERRORS as exc:
         raise TableError(f"{path} cannot be read: {getattr(exc, 'strerror', None) or exc}") from None
     parquet = path.suffix.lower() in PARQUET_SUFFIXES or magic == b"PAR1"
     if reader == "auto":
@@ -674,4 +730,6 @@ def read(path: Path, column: str, reader: str = "auto", encoding: str = "utf-8")
         return NumpyTable(path, column, encoding, data)
     else:
         table = _read_arrow_csv(path, encoding, data)
-    return ArrowTable(table, column, str(path))
+    if parquet:
+        return ArrowTable(table, column, str(path))
+    return ArrowTable(table, column, str(path), lambda: _nonblank_lines(path, data, encoding))

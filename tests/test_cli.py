@@ -494,9 +494,12 @@ def test_other_columns_named_twice_are_written_back(tmp_path, capsys, reader):
 
 @pytest.mark.parametrize("reader", READERS)
 def test_spaces_around_header_names(tmp_path, capsys, reader):
-    p = write_rows(tmp_path / "p.csv", "timestamp_ms , close ", [f"{i},{v!r}" for i, v in enumerate(walk(20).tolist())])
-    status, _, err = cli(capsys, p, "--period", "5", "--reader", reader)
-    assert status == 0, err
+    prices = walk(20)
+    rows = [f"{100 - i},{v!r}" for i, v in enumerate(prices[::-1].tolist())]  # newest first
+    p = write_rows(tmp_path / "p.csv", "timestamp_ms , close ", rows)
+    status, _, err = cli(capsys, p, "--period", "5", "--reader", reader, "--out", tmp_path / "o.csv")
+    assert status == 0 and "timestamp_ms runs newest first" in err  # both names found
+    np.testing.assert_array_equal(read_column(tmp_path / "o.csv", "kama_5")[1], kama.kama(prices, 5))
 
 
 @pytest.mark.parametrize("reader", READERS)
@@ -598,7 +601,7 @@ def test_out_keeps_the_files_own_numbers_and_times(tmp_path, capsys):
 def test_an_unknown_plot_suffix_fails_before_anything_is_written(tmp_path, capsys):
     pytest.importorskip("matplotlib")
     status, out, err = cli(capsys, "--demo", "100", "--out", tmp_path / "k.csv", "--plot", tmp_path / "k.xyz")
-    assert_one_line_error(status, err, "matplotlib cannot write .xyz images")
+    assert_one_line_error(status, err, "kama cannot draw .xyz images")
     assert out == "" and not list(tmp_path.iterdir())
 
 
@@ -692,7 +695,8 @@ def test_out_quotes_what_must_be_quoted(tmp_path, capsys, reader, target):
     if target == "/dev/stdout":  # written by a child whose stdout is a pipe, as `kama ... --out /dev/stdout | ...`
         res = run(p, "--period", "1", "--out", out, "--reader", reader, cwd=tmp_path)
         assert res.returncode == 0, res.stderr
-        text = res.stdout.split(f"{p}:")[0]
+        text = res.stdout  # the CSV alone: the summary went to stderr
+        assert f"{p}: 3 rows" in res.stderr
     else:
         status, _, err = cli(capsys, p, "--period", "1", "--out", out, "--reader", reader)
         assert status == 0, err
@@ -701,3 +705,259 @@ def test_out_quotes_what_must_be_quoted(tmp_path, capsys, reader, target):
     assert got[0] == ["date", "name", "close", "kama_1"]
     assert [r[:3] for r in got[1:]] == [["2023-01-01", "a,b", "1"], ["2023-01-02", 'say "hi"', "2"],
                                         ["2023-01-03", "c", "3"]]
+
+
+# ---- the second audit's cases --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("reader", READERS)
+def test_repeating_times_out_of_order_are_left_in_the_files_order(tmp_path, capsys, reader):
+    prices = walk(120)
+    # a date column and a time-of-day column (HHMM), 40 bars a day: 'Time' is the time column
+    rows = [f"2024.01.{2 + i // 40:02d},{930 + i % 40},{v!r}" for i, v in enumerate(prices.tolist())]
+    split = write_rows(tmp_path / "split.csv", "Date,Time,Close", rows)
+    # several tickers one after another, each in date order
+    dates = [f"2024-01-{1 + i % 30:02d}" for i in range(120)]
+    tickers = [f"{'ABCD'[i // 30]},{d},{v!r}" for i, (d, v) in enumerate(zip(dates, prices.tolist()))]
+    long_ = write_rows(tmp_path / "long.csv", "symbol,date,close", tickers)
+    for p, column in ((split, "Close"), (long_, "close")):
+        status, _, err = cli(capsys, p, "--column", column, "--period", "10", "--out", tmp_path / "o.csv",
+                             "--reader", reader)
+        assert status == 0 and "repeats its values" in err and "computed in the file's order" in err
+        np.testing.assert_array_equal(read_column(tmp_path / "o.csv", "kama_10")[1], kama.kama(prices, 10))
+
+
+@pytest.mark.parametrize("reader", READERS)
+def test_newest_first_with_equal_times_keeps_their_order(tmp_path, capsys, reader):
+    prices = walk(60)
+    times = np.repeat(np.arange(30), 2)[::-1] * 60_000 + 1_700_000_000_000  # pairs of equal times, newest first
+    p = write_prices(tmp_path / "p.csv", prices, times)
+    status, _, err = cli(capsys, p, "--period", "5", "--out", tmp_path / "o.csv", "--reader", reader)
+    assert status == 0 and "newest first" in err
+    order = np.argsort(times, kind="stable")  # each pair in the file's order
+    np.testing.assert_array_equal(read_column(tmp_path / "o.csv", "kama_5")[1], kama.kama(prices[order], 5))
+
+
+@pytest.mark.parametrize("reader", READERS)
+def test_text_dates_past_2262_and_before_1677(tmp_path, capsys, reader):
+    dates = [f"{y}-01-01" for y in range(1600, 1620)] + [f"{y}-01-01" for y in range(2250, 2290)] + ["9999-12-31"]
+    prices = walk(len(dates))
+    p = write_rows(tmp_path / "p.csv", "date,close", [f"{d},{v!r}" for d, v in zip(dates, prices.tolist())])
+    status, _, err = cli(capsys, p, "--period", "5", "--out", tmp_path / "o.csv", "--reader", reader)
+    assert status == 0 and err == ""  # in order: no wrap-around past nanoseconds' range
+    np.testing.assert_array_equal(read_column(tmp_path / "o.csv", "kama_5")[1], kama.kama(prices, 5))
+
+
+@pytest.mark.parametrize("reader", READERS)
+def test_an_unreadable_marker_in_a_time_column_counts_as_missing(tmp_path, capsys, reader):
+    times = (np.arange(50)[::-1] * 60_000 + 1_700_000_000_000).tolist()
+    rows = [f"{'#N/A' if i == 10 else t},{100 + i}" for i, t in enumerate(times)]
+    p = write_rows(tmp_path / "p.csv", "timestamp_ms,close", rows)
+    assert_one_line_error(*cli(capsys, p, "--reader", reader)[::2], "1 row has no time (first: data row 11)")
+
+
+@pytest.mark.parametrize("reader", READERS)
+@pytest.mark.parametrize("suffix", [".gz", ".bz2", ".xz", ""])
+def test_a_damaged_compressed_file_is_one_line(tmp_path, capsys, reader, suffix):
+    import gzip
+
+    good = write_prices(tmp_path / "p.csv", walk(3000)).read_bytes()
+    packed = {".gz": gzip.compress, ".bz2": __import__("bz2").compress, ".xz": __import__("lzma").compress,
+              "": gzip.compress}[suffix](good)
+    p = tmp_path / f"bad.csv{suffix}"
+    p.write_bytes(packed[: len(packed) // 2] + bytes(64) + packed[len(packed) // 2 + 64:])
+    status, _, err = cli(capsys, p, "--reader", reader)
+    assert_one_line_error(status, err, "cannot be read")
+
+
+@pytest.mark.parametrize("reader", READERS)
+def test_gzip_without_its_suffix_is_read(tmp_path, capsys, reader):
+    import gzip
+
+    prices = walk(80)
+    p = tmp_path / "export.csv"
+    p.write_bytes(gzip.compress(write_prices(tmp_path / "plain.csv", prices).read_bytes()))
+    status, _, err = cli(capsys, p, "--period", "10", "--out", tmp_path / "o.csv", "--reader", reader)
+    assert status == 0, err
+    np.testing.assert_array_equal(read_column(tmp_path / "o.csv", "kama_10")[1], kama.kama(prices, 10))
+
+
+@pytest.mark.parametrize("kind", ["csv", "csv.gz", "parquet"])
+def test_a_real_pipe_into_dash(tmp_path, kind):
+    import gzip
+
+    prices = walk(70)
+    data = write_prices(tmp_path / "p.csv", prices).read_bytes()
+    if kind == "csv.gz":
+        data = gzip.compress(data)
+    elif kind == "parquet":
+        if not _table.pyarrow_available():
+            pytest.skip("pyarrow (kama[io]) is not installed")
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        pq.write_table(pa.table({"close": prices}), tmp_path / "p.parquet")
+        data = (tmp_path / "p.parquet").read_bytes()
+    res = subprocess.run([sys.executable, "-m", "kama", "-", "--period", "10", "--out", "o.csv"], input=data,
+                         cwd=tmp_path, capture_output=True)  # stdin is a pipe here, not a file
+    assert res.returncode == 0, res.stderr
+    np.testing.assert_array_equal(read_column(tmp_path / "o.csv", "kama_10")[1], kama.kama(prices, 10))
+
+
+def test_out_dash_is_the_csv_alone_and_a_closed_pipe_is_quiet(tmp_path):
+    prices = walk(3000)
+    p = write_prices(tmp_path / "p.csv", prices)
+    res = run(p, "--period", "10", "--out", "-", cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    got = np.array([float(r["kama_10"]) if r["kama_10"] else np.nan for r in csv.DictReader(res.stdout.splitlines())])
+    np.testing.assert_array_equal(got, kama.kama(prices, 10))
+    assert "3000 rows" in res.stderr
+    proc = subprocess.Popen([sys.executable, "-m", "kama", str(p), "--out", "-"], cwd=tmp_path,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.readline()
+    proc.stdout.close()  # as `| head -1` does
+    with proc.stderr:
+        err = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 0, err
+    assert "Traceback" not in err and "error" not in err
+
+
+def test_out_through_a_symlink_replaces_the_file_not_the_link(tmp_path, capsys):
+    real = tmp_path / "real.csv"
+    real.write_text("old\n")
+    link = tmp_path / "link.csv"
+    link.symlink_to("real.csv")
+    status, _, err = cli(capsys, "--demo", "100", "--out", link)
+    assert status == 0, err
+    assert link.is_symlink() and real.read_text().startswith("bar,close,kama_30\n")
+
+
+def test_out_onto_a_hard_linked_file_keeps_the_link(tmp_path, capsys):
+    import os
+
+    a = tmp_path / "a.csv"
+    a.write_text("old\n")
+    os.link(a, tmp_path / "b.csv")
+    assert cli(capsys, "--demo", "100", "--out", a)[0] == 0
+    assert (tmp_path / "b.csv").read_text() == a.read_text() != "old\n"
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--demo", "50", "--plot", "k.pgf"], "kama cannot draw .pgf images"),
+    (["--demo", "50", "--encoding", "base64"], "unknown text encoding 'base64'"),
+    (["--demo", "50", "--out", "a" * 300 + ".csv"], "File name too long"),
+    (["a" * 300 + ".csv"], "File name too long"),
+])
+def test_still_more_bad_arguments(tmp_path, capsys, monkeypatch, args, message):
+    if "--plot" in args:
+        pytest.importorskip("matplotlib")
+    monkeypatch.chdir(tmp_path)
+    assert_one_line_error(*cli(capsys, *args)[::2], message)
+    assert not list(tmp_path.iterdir())
+
+
+def test_a_plot_that_fails_to_draw_leaves_no_out_either(tmp_path, capsys, monkeypatch):
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    def broken(self, *a, **k):
+        raise RuntimeError("no renderer today")
+
+    monkeypatch.setattr(Figure, "savefig", broken)
+    status, out, err = cli(capsys, "--demo", "100", "--out", tmp_path / "k.csv", "--plot", tmp_path / "k.png")
+    assert_one_line_error(status, err, "no renderer today")
+    assert not list(tmp_path.iterdir())
+
+
+@needs_pyarrow
+def test_parquet_durations_dates_and_far_timestamps(tmp_path, capsys):
+    import datetime as dt
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    prices = walk(40)
+    pq.write_table(pa.table({
+        "ts": pa.array([dt.datetime(9999, 1, 1) + dt.timedelta(hours=i) for i in range(40)], pa.timestamp("s")),
+        "date": pa.array([dt.date(2020, 1, 1) + dt.timedelta(days=i) for i in range(40)], pa.date32()),
+        "hold": pa.array([i * 1000 for i in range(40)], pa.duration("ms")),
+        "close": prices,
+    }), tmp_path / "p.parquet")
+    status, out, err = cli(capsys, tmp_path / "p.parquet", "--period", "5", "--out", tmp_path / "o.csv")
+    assert status == 0, err
+    assert "9999-01-02 15:00:00" in out  # the summary's first column, past Python's datetime range
+    np.testing.assert_array_equal(read_column(tmp_path / "o.csv", "kama_5")[1], kama.kama(prices, 5))
+
+
+@pytest.mark.parametrize("reader", READERS)
+def test_line_numbers_count_blank_lines(tmp_path, capsys, reader):
+    p = tmp_path / "p.csv"
+    p.write_text("timestamp_ms,close,volume\n\n1,2,3\n\n2,3\n3,4,5\n")
+    assert_one_line_error(*cli(capsys, p, "--reader", reader)[::2], "line 5 of")
+    p.write_text("timestamp_ms,close\n\n1,2\n\ny,x\n")
+    status, _, err = cli(capsys, p, "--reader", reader)
+    assert_one_line_error(status, err, "data row 2 (line 5) holds 'x'")
+
+
+@pytest.mark.parametrize("reader", READERS)
+@pytest.mark.parametrize("odd", ["\x0c", "\u2028", "\x85"])
+def test_only_newlines_end_rows(tmp_path, capsys, reader, odd):
+    prices = walk(30)
+    rows = [f"{i},note{odd}here,{v!r}" for i, v in enumerate(prices.tolist())]
+    p = write_rows(tmp_path / "p.csv", "timestamp_ms,note,close", rows)
+    status, _, err = cli(capsys, p, "--period", "5", "--out", tmp_path / "o.csv", "--reader", reader)
+    assert status == 0, err
+    np.testing.assert_array_equal(read_column(tmp_path / "o.csv", "kama_5")[1], kama.kama(prices, 5))
+
+
+@pytest.mark.parametrize("reader", READERS)
+def test_a_line_longer_than_a_megabyte(tmp_path, capsys, reader):
+    prices = walk(30)
+    rows = [f"{i},{'x' * (1_500_000 if i == 3 else 3)},{v!r}" for i, v in enumerate(prices.tolist())]
+    p = write_rows(tmp_path / "p.csv", "timestamp_ms,note,close", rows)
+    status, _, err = cli(capsys, p, "--period", "5", "--reader", reader)
+    assert status == 0, err
+
+
+@pytest.mark.parametrize("reader", READERS)
+@pytest.mark.parametrize("text", ["1_000", "\u0661\u0662", "\uff11\uff12"])
+def test_prices_that_only_python_reads_are_refused_by_both_readers(tmp_path, capsys, reader, text):
+    p = write_rows(tmp_path / "p.csv", "timestamp_ms,close", ["1,2", f"2,{text}", "3,4"])
+    assert_one_line_error(*cli(capsys, p, "--reader", reader)[::2], f"data row 2 (line 3) holds {text!r}")
+
+
+def test_sigterm_while_writing_leaves_no_part(tmp_path, capsys, monkeypatch):
+    import os
+    import signal
+
+    def half_then_term(self, file, name, values):
+        file.write(b"bar,close,")
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    monkeypatch.setattr(_cli._Demo, "write_csv", half_then_term)
+    status, _, err = cli(capsys, "--demo", "100", "--out", tmp_path / "k.csv")
+    assert status == 143 and "terminated" in err
+    assert not list(tmp_path.iterdir())
+
+
+@needs_pyarrow
+def test_the_pyarrow_writer_rewinds_when_a_value_needs_quotes(tmp_path, capsys, monkeypatch):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_polars(name, *a, **k):  # the path without polars
+        if name == "polars":
+            raise ImportError("no polars here")
+        return real_import(name, *a, **k)
+
+    monkeypatch.setattr(builtins, "__import__", no_polars)
+    quoted = '"a,b"'
+    rows = [f"{i},{'plain' if i < 5000 else quoted},{100 + i % 7}" for i in range(6000)]  # past the first batch
+    p = write_rows(tmp_path / "p.csv", "timestamp_ms,note,close", rows)
+    status, _, err = cli(capsys, p, "--period", "5", "--out", tmp_path / "o.csv", "--reader", "pyarrow")
+    assert status == 0, err
+    with open(tmp_path / "o.csv", newline="") as f:
+        got = list(csv.reader(f))
+    assert len(got) == 6001 and [r[:3] for r in got[1:]] == list(csv.reader(rows))

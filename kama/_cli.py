@@ -155,11 +155,8 @@ def _note(text: str) -> None:
 
 
 def _is_stdout(path: Path) -> bool:
-    try:
-        return str(path) in ("/dev/stdout", "/proc/self/fd/1", "/dev/fd/1") or (
-            path.exists() and os.path.samestat(os.stat(path), os.fstat(sys.stdout.fileno())))
-    except (OSError, ValueError):
-        return False
+    """--out - (or a name of standard output itself)."""
+    return str(path) in ("/dev/stdout", "/proc/self/fd/1", "/dev/fd/1") and hasattr(sys.stdout, "buffer")
 
 
 def _check_target(path: Path | None, flag: str) -> None:
@@ -199,9 +196,9 @@ def _plot_format(path: Path) -> str:
 
 def _in_place(path: Path) -> bool:
     """Whether a file is written where it is, not through a temporary file and a rename: a
-    device, FIFO or /proc entry (/dev/stdout, /dev/null), a file with other hard links, or a
+    device, FIFO or /proc entry (/dev/null, /dev/fd/3), a file with other hard links, or a
     writable file in a folder kama cannot create files in."""
-    if os.path.abspath(path).startswith(("/dev/", "/proc/")):
+    if os.path.abspath(path).startswith(("/proc/", "/dev/fd/")):
         return True
     try:
         st = os.stat(path)
@@ -216,12 +213,17 @@ def _write(path: Path, flag: str, fill) -> None:
     into a temporary file beside it (beside the file a symlink names), renamed over it when
     whole. What _in_place names is written in place."""
     try:
-        if _in_place(path):
+        if _is_stdout(path):  # the process's own stdout, not opened again (>> keeps its offset)
             try:
-                with open(path, "wb") as f:
-                    fill(f)
+                sys.stdout.flush()
+                fill(sys.stdout.buffer)
+                sys.stdout.buffer.flush()
             except BrokenPipeError:  # --out - | head: the reader has what it wanted
                 _stdout_to_devnull()
+            return
+        if _in_place(path):
+            with open(path, "wb") as f:
+                fill(f)
             return
         real = Path(os.path.realpath(path))
         fd, tmp = tempfile.mkstemp(prefix=".kama-", suffix=".part", dir=real.parent)
@@ -283,7 +285,9 @@ def _time_order(table: Table, keep: bool) -> np.ndarray | None:
                     f"cannot put the rows in time order; fill in the times, or pass --keep-order to compute "
                     f"in the file's order")
     newest_first = bool(np.all(t[1:] <= t[:-1]))
-    order = np.argsort(t, kind="stable")  # equal times keep the file's order
+    # Newest first: turned over whole (rows with equal times, such as the hours beside a date
+    # column, were newest first too). Otherwise a stable sort, unless times repeat.
+    order = rows[::-1].copy() if newest_first else np.argsort(t, kind="stable")
     if not newest_first and bool(np.any(t[order][1:] == t[order][:-1])):
         # Repeats in a column out of order: a time of day beside a date column, or several
         # series one after another. Sorting would interleave them.

@@ -28,7 +28,8 @@ PARQUET_SUFFIXES = (".parquet", ".pq", ".parq")
 PROGRESS_FROM = 64 << 20  # files from this size may show a progress bar (after 1.5 s of reading)
 # Compressed CSV, by suffix or by the file's first bytes (both readers).
 DECOMPRESS = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
-MAGIC = {b"\x1f\x8b": gzip.open, b"BZh": bz2.open, b"\xfd7zXZ\x00": lzma.open}
+MAGIC = {b"\x1f\x8b": gzip.open, b"\xfd7zXZ\x00": lzma.open,
+         **{b"BZh" + bytes([d]): bz2.open for d in b"123456789"}}  # bzip2's block size follows its BZh
 # What reading a damaged or vanished file raises.
 READ_ERRORS = (OSError, EOFError, lzma.LZMAError, zlib.error)
 # Time texts other than ISO 8601 that the time column may hold. A column must read whole with
@@ -88,8 +89,12 @@ def _decompressor(path: Path):
                 head = f.read(6)
         except OSError:
             return None
-        opener = next((o for magic, o in MAGIC.items() if head.startswith(magic)), None)
+        opener = _by_magic(head)
     return opener
+
+
+def _by_magic(head: bytes):
+    return next((o for magic, o in MAGIC.items() if head.startswith(magic)), None)
 
 
 def _regular(path: Path) -> bool:
@@ -241,8 +246,8 @@ def text_times(values: list) -> tuple[np.ndarray | None, str | None]:
         try:
             if any(v.lower() in ("today", "now") for v in present):  # numpy reads these as the clock
                 raise ValueError
-            # microseconds: the years -290,000 to 294,000 (nanoseconds wrap past 2262)
-            return _fill(texts, np.array(present, dtype="datetime64[us]"), "datetime64[us]"), None
+            times = _iso_times(present)
+            return _fill(texts, times, times.dtype), None
         except (ValueError, UserWarning, DeprecationWarning, OverflowError):
             pass
     iso, aware = [], set()
@@ -285,6 +290,14 @@ def _first_unreadable(present: list[str]) -> str:
         except ValueError:
             return v
     return present[0]
+
+
+def _iso_times(present: list[str]) -> np.ndarray:
+    """ISO texts as datetime64: nanoseconds when every time fits them (1678-2261), else
+    microseconds (NumPy wraps nanoseconds past that range without a word)."""
+    micro = np.array(present, dtype="datetime64[us]")
+    nano = np.array(present, dtype="datetime64[ns]")
+    return nano if np.array_equal(nano.astype("datetime64[us]"), micro) else micro
 
 
 def _fill(texts: list, present: np.ndarray, dtype) -> np.ndarray:
@@ -424,8 +437,8 @@ def _arrow_prices(col, column: str, source: str, lines=None) -> np.ndarray:
         values = cleaned.to_pylist()  # only on the way to the error: find the row
         for i, v in enumerate(values):
             if v is not None and not is_number(v):
-                known = lines() if lines is not None else []
-                line = f" (line {known[i + 1][0]})" if i + 1 < len(known) else ""
+                at = lines(i + 1) if lines is not None else None
+                line = f" (line {at[0]})" if at else ""
                 raise TableError(f"column {column!r} of {source} is not numeric: data row {i + 1}"
                                  f"{line} holds {v!r}") from None
         raise TableError(f"column {column!r} of {source} is not numeric")
@@ -455,7 +468,8 @@ def _arrow_time(col) -> tuple[np.ndarray | None, str | None]:
         text = pc.utf8_trim_whitespace(col)
         cleaned = pc.if_else(pc.is_in(text, value_set=pa.array(NULLS)), None, text)
         if cleaned.null_count < len(cleaned):
-            for target in (pa.int64(), pa.float64(), pa.timestamp("us")):  # fast paths
+            # fast paths; nanoseconds raise past 2262, then microseconds
+            for target in (pa.int64(), pa.float64(), pa.timestamp("ns"), pa.timestamp("us")):
                 try:
                     got = cleaned.cast(target)
                 except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
@@ -465,7 +479,7 @@ def _arrow_time(col) -> tuple[np.ndarray | None, str | None]:
                         continue  # as floats, with NaN
                     return got.to_numpy(zero_copy_only=False), None
                 values = got.to_numpy(zero_copy_only=False)
-                return np.asarray(values, dtype="datetime64[us]" if values.dtype.kind == "M" else np.float64), None
+                return np.asarray(values, dtype=values.dtype if values.dtype.kind == "M" else np.float64), None
         return text_times(cleaned.to_pylist())  # offsets, other formats: the shared rules
     return None, f"holds {t}"
 
@@ -488,6 +502,21 @@ class _RowCheck:
 def _read_arrow_csv(path: Path, encoding: str, data: bytes | None):
     """Every column as text, as written (prices and times are converted by ArrowTable): --out
     repeats the file's own numbers and times. data: the bytes of a pipe, already read."""
+    try:
+        return _read_arrow_csv_once(path, encoding, data, 4 << 20)
+    except _TooLong:  # a row longer than a block: once more with blocks of 1 GiB
+        try:
+            return _read_arrow_csv_once(path, encoding, data, 1 << 30)
+        except _TooLong:
+            pass
+        raise TableError(f"{path} has a line too long for pyarrow's blocks; --reader numpy reads it") from None
+
+
+class _TooLong(Exception):
+    pass
+
+
+def _read_arrow_csv_once(path: Path, encoding: str, data: bytes | None, block: int):
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
@@ -508,7 +537,7 @@ def _read_arrow_csv(path: Path, encoding: str, data: bytes | None):
                 stream,
                 # 4 MiB blocks: a row must fit in one (a 1 MiB line broke the default 1 MiB)
                 read_options=pacsv.ReadOptions(encoding="utf8" if _utf8(encoding) else encoding,
-                                               block_size=max(4 << 20, 4 * _longest_line(head))),
+                                               block_size=max(block, 4 * _longest_line(head))),
                 parse_options=pacsv.ParseOptions(invalid_row_handler=check),
                 convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names},
                                                      strings_can_be_null=False, quoted_strings_can_be_null=False),
@@ -518,14 +547,13 @@ def _read_arrow_csv(path: Path, encoding: str, data: bytes | None):
             if "Empty CSV file" in first:
                 raise TableError(f"{path} is empty") from None
             if "straddl" in first:
-                raise TableError(f"{path} has a line too long for pyarrow's blocks; --reader numpy reads it") from None
+                raise _TooLong from None
             if "invalid UTF8" in first or "UTF8" in first and "invalid" in first.lower():
                 raise _not_text(path, encoding, exc) from None
             if check.bad is not None:
                 row = check.bad
-                lines = _nonblank_lines(path, data, encoding)
-                at = next((k for k, (_, text) in enumerate(lines) if k and text == row.text), None)
-                where = f"line {lines[at][0]} of {path} (data row {at})" if at else f"a row of {path}"
+                at = _find_line(path, data, encoding, text=row.text)
+                where = f"line {at[0]} of {path} (data row {at[1]})" if at else f"a row of {path}"
                 raise TableError(f"{where} has {row.actual_columns} fields; the header has "
                                  f"{row.expected_columns}: {row.text[:60]!r}") from None
             raise TableError(f"{path} is not a CSV file kama can read: {first}") from None
@@ -556,15 +584,28 @@ def split_lines(text: str) -> list[str]:
     return lines[:-1] if lines and lines[-1] == "" else lines
 
 
-def _nonblank_lines(path: Path, data: bytes | None, encoding: str) -> list[tuple[int, str]]:
-    """(line number, text) of the file's non-blank lines, the header first (on the way to an error
-    only); empty when the file cannot be read again."""
+def _find_line(path: Path, data: bytes | None, encoding: str, row: int | None = None,
+               text: str | None = None) -> tuple[int, int] | None:
+    """(line number, data row) of data row `row` (1-based), or of the first data row whose
+    text is `text`, read again line by line (on the way to an error only); None if not found."""
+    bar = None
     try:
-        stream = _open_binary(path)[0] if data is None else io.BytesIO(data)
+        stream, bar = _open_binary(path) if data is None else (io.BytesIO(data), None)
         with io.TextIOWrapper(stream, encoding="utf-8-sig" if _utf8(encoding) else encoding, newline="") as f:
-            return [(n, line) for n, line in enumerate(split_lines(f.read()), 1) if line.strip()]
+            kept = -1  # the header is row 0
+            for number, line in enumerate(f, 1):
+                line = line.rstrip("\r\n")
+                if not line.strip():
+                    continue
+                kept += 1
+                if kept and (kept == row or (text is not None and line == text)):
+                    return number, kept
     except (*READ_ERRORS, UnicodeDecodeError):
-        return []
+        pass
+    finally:
+        if bar is not None:
+            bar.close()
+    return None
 
 
 def _read_parquet(path: Path, data: bytes | None):
@@ -602,9 +643,9 @@ class NumpyTable(Table):
             raise TableError(f"{path} cannot be read: {getattr(exc, 'strerror', None) or exc}") from None
         lines = split_lines(text)
         del text
-        self.numbers = None  # the line number of each kept line, when blank lines were dropped
+        self.blanks = []  # where the blank lines were (0-based), for line numbers
         if any(not line.strip() for line in lines):
-            self.numbers = [n for n, line in enumerate(lines, 1) if line.strip()]
+            self.blanks = [n for n, line in enumerate(lines) if not line.strip()]
             lines = [line for line in lines if line.strip()]
         if not lines:
             raise TableError(f"{path} is empty")
@@ -639,7 +680,12 @@ class NumpyTable(Table):
 
     def line_of(self, i: int) -> int:
         """The file's line number of data row i (0-based)."""
-        return i + 2 if self.numbers is None else self.numbers[i + 1]
+        at = i + 1  # among the kept lines, the header first
+        for blank in self.blanks:
+            if blank > at:
+                break
+            at += 1
+        return at + 1
 
     def _column(self, index: int, dtype) -> np.ndarray:
         if not self.lines:
@@ -709,8 +755,10 @@ def read(path: Path, column: str, reader: str = "auto", encoding: str = "utf-8")
             stream, _ = _open_binary(path)
             with stream:
                 data = stream.read()
-            if data[:2] == b"\x1f\x8b":  # gzip without the .gz suffix: <(gzip -c ...)
-                data = gzip.decompress(data)
+            opener = None if DECOMPRESS.get(path.suffix.lower()) else _by_magic(data[:6])
+            if opener is not None:  # compressed without its suffix: gzip -c ... | kama -
+                with opener(io.BytesIO(data)) as unpacked:
+                    data = unpacked.read()
             magic = data[:4]
         else:
             with open(path, "rb") as f:
@@ -732,4 +780,4 @@ def read(path: Path, column: str, reader: str = "auto", encoding: str = "utf-8")
         table = _read_arrow_csv(path, encoding, data)
     if parquet:
         return ArrowTable(table, column, str(path))
-    return ArrowTable(table, column, str(path), lambda: _nonblank_lines(path, data, encoding))
+    return ArrowTable(table, column, str(path), lambda row: _find_line(path, data, encoding, row=row))

@@ -4,6 +4,7 @@ with exit status 2 and nothing written."""
 import csv
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -728,14 +729,16 @@ def test_repeating_times_out_of_order_are_left_in_the_files_order(tmp_path, caps
 
 
 @pytest.mark.parametrize("reader", READERS)
-def test_newest_first_with_equal_times_keeps_their_order(tmp_path, capsys, reader):
-    prices = walk(60)
-    times = np.repeat(np.arange(30), 2)[::-1] * 60_000 + 1_700_000_000_000  # pairs of equal times, newest first
-    p = write_prices(tmp_path / "p.csv", prices, times)
+def test_newest_first_with_equal_times_is_turned_over_whole(tmp_path, capsys, reader):
+    prices = walk(24)
+    # newest first: a date column and the hours beside it, each day's hours newest first too
+    rows = [f"2024-01-{3 - i // 8:02d},{16 - i % 8},{v!r}" for i, v in enumerate(prices[::-1].tolist())]
+    p = write_rows(tmp_path / "p.csv", "date,hour,close", rows)
     status, _, err = cli(capsys, p, "--period", "5", "--out", tmp_path / "o.csv", "--reader", reader)
     assert status == 0 and "newest first" in err
-    order = np.argsort(times, kind="stable")  # each pair in the file's order
-    np.testing.assert_array_equal(read_column(tmp_path / "o.csv", "kama_5")[1], kama.kama(prices[order], 5))
+    out_rows, got = read_column(tmp_path / "o.csv", "kama_5")
+    assert [(r["date"], r["hour"]) for r in out_rows[:2]] == [("2024-01-01", "9"), ("2024-01-01", "10")]
+    np.testing.assert_array_equal(got, kama.kama(prices, 5))
 
 
 @pytest.mark.parametrize("reader", READERS)
@@ -927,18 +930,29 @@ def test_prices_that_only_python_reads_are_refused_by_both_readers(tmp_path, cap
     assert_one_line_error(*cli(capsys, p, "--reader", reader)[::2], f"data row 2 (line 3) holds {text!r}")
 
 
-def test_sigterm_while_writing_leaves_no_part(tmp_path, capsys, monkeypatch):
+@pytest.mark.parametrize("where", ["tmp", "/dev/shm"])
+def test_sigterm_while_writing_leaves_no_part(tmp_path, capsys, monkeypatch, where):
     import os
     import signal
+    import tempfile
+
+    if where == "/dev/shm" and not os.path.isdir("/dev/shm"):
+        pytest.skip("no /dev/shm here")
+    folder = Path(tempfile.mkdtemp(dir="/dev/shm")) if where == "/dev/shm" else tmp_path
 
     def half_then_term(self, file, name, values):
         file.write(b"bar,close,")
         os.kill(os.getpid(), signal.SIGTERM)
 
     monkeypatch.setattr(_cli._Demo, "write_csv", half_then_term)
-    status, _, err = cli(capsys, "--demo", "100", "--out", tmp_path / "k.csv")
-    assert status == 143 and "terminated" in err
-    assert not list(tmp_path.iterdir())
+    try:
+        status, _, err = cli(capsys, "--demo", "100", "--out", folder / "k.csv")
+        assert status == 143 and "terminated" in err
+        assert not list(folder.iterdir())  # a file in /dev/shm is a file: renamed into place too
+    finally:
+        if folder != tmp_path:
+            import shutil
+            shutil.rmtree(folder)
 
 
 @needs_pyarrow
@@ -961,3 +975,44 @@ def test_the_pyarrow_writer_rewinds_when_a_value_needs_quotes(tmp_path, capsys, 
     with open(tmp_path / "o.csv", newline="") as f:
         got = list(csv.reader(f))
     assert len(got) == 6001 and [r[:3] for r in got[1:]] == list(csv.reader(rows))
+
+
+@pytest.mark.parametrize("reader", READERS)
+def test_text_times_out_of_order_by_nanoseconds(tmp_path, capsys, reader):
+    times = [f"2024-01-01T00:00:00.00000000{d}" for d in (5, 4, 3, 2, 1)] + \
+            [f"2024-01-01T00:00:00.0000000{d:02d}" for d in range(6, 11)]
+    prices = walk(10)
+    p = write_rows(tmp_path / "p.csv", "time,close", [f"{t},{v!r}" for t, v in zip(times, prices.tolist())])
+    status, _, err = cli(capsys, p, "--period", "2", "--out", tmp_path / "o.csv", "--reader", reader)
+    assert status == 0 and "time order" in err
+    order = [4, 3, 2, 1, 0, 5, 6, 7, 8, 9]
+    np.testing.assert_array_equal(read_column(tmp_path / "o.csv", "kama_2")[1], kama.kama(prices[order], 2))
+
+
+def test_out_dash_appends_where_stdout_points(tmp_path):
+    prices = walk(40)
+    p = write_prices(tmp_path / "p.csv", prices)
+    target = tmp_path / "all.csv"
+    target.write_text("# before\n")
+    with open(target, "ab") as f:
+        res = subprocess.run([sys.executable, "-m", "kama", str(p), "--period", "5", "--out", "-"], stdout=f,
+                             stderr=subprocess.PIPE, cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    lines = target.read_text().splitlines()
+    assert lines[0] == "# before" and lines[1] == "timestamp_ms,close,kama_5" and len(lines) == 42
+
+
+@pytest.mark.parametrize("packer", ["bz2", "lzma"])
+def test_bzip2_and_xz_through_a_pipe(tmp_path, packer):
+    prices = walk(70)
+    data = __import__(packer).compress(write_prices(tmp_path / "p.csv", prices).read_bytes())
+    res = subprocess.run([sys.executable, "-m", "kama", "-", "--period", "10", "--out", "o.csv"], input=data,
+                         cwd=tmp_path, capture_output=True)
+    assert res.returncode == 0, res.stderr
+    np.testing.assert_array_equal(read_column(tmp_path / "o.csv", "kama_10")[1], kama.kama(prices, 10))
+
+
+@pytest.mark.parametrize("reader", READERS)
+def test_a_header_that_starts_like_bzip2_is_text(tmp_path, capsys, reader):
+    p = write_rows(tmp_path / "p.csv", "BZh,close", [f"{i},{100 + i}" for i in range(20)])
+    assert cli(capsys, p, "--period", "5", "--reader", reader)[0] == 0
